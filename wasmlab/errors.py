@@ -1,0 +1,165 @@
+"""One family of errors for notebook users: short, located, with the fix when it is known.
+
+Every error wasmlab raises on purpose is a :class:`WasmlabError`.  In IPython it renders
+through ``_render_traceback_`` as one screen (message, the offending line of the cell with
+a caret, a hint) instead of a Python traceback from inside wasmlab.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "WasmlabError",
+    "WitError",
+    "BuildError",
+    "ToolError",
+    "LoadError",
+    "LinkError",
+    "ArgumentError",
+    "Trap",
+    "GuestError",
+    "WacError",
+    "Location",
+]
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a source the user wrote: 1-based line and column, as the user sees them."""
+
+    origin: str
+    line: int
+    column: int
+    text: str | None = None  # the whole source, to quote the offending line
+
+    def source_line(self) -> str | None:
+        if self.text is None:
+            return None
+        lines = self.text.splitlines()
+        if 1 <= self.line <= len(lines):
+            return lines[self.line - 1]
+        return None
+
+    def render(self) -> str:
+        head = f"  --> {self.origin}:{self.line}:{self.column}"
+        quoted = self.source_line()
+        if quoted is None:
+            return head
+        gutter = len(str(self.line))
+        caret_at = max(self.column - 1, 0)
+        # keep tabs so the caret lines up under tab-indented source
+        pad = "".join(ch if ch == "\t" else " " for ch in quoted[:caret_at])
+        return (
+            f"{head}\n"
+            f"{' ' * gutter} |\n"
+            f"{self.line} | {quoted}\n"
+            f"{' ' * gutter} | {pad}^"
+        )
+
+
+class WasmlabError(Exception):
+    """Base class of every error wasmlab reports to a user."""
+
+    kind = "error"
+
+    def __init__(self, message: str, *, hint: str | None = None, location: Location | None = None,
+                 detail: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.location = location
+        self.detail = detail
+
+    def render(self) -> str:
+        parts = [f"{self.kind}: {self.message}"]
+        if self.location is not None:
+            parts.append(self.location.render())
+        if self.detail:
+            parts.append(self.detail.rstrip())
+        if self.hint:
+            parts.append(f"hint: {self.hint}")
+        return "\n".join(parts)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows this instead of the traceback: the user's problem, not wasmlab's insides.
+        return self.render().splitlines()
+
+
+class WitError(WasmlabError):
+    """A WIT package failed to parse or validate."""
+
+    kind = "WIT error"
+
+
+class WacError(WasmlabError):
+    """A WAC document failed to parse, resolve or encode."""
+
+    kind = "WAC error"
+
+
+class BuildError(WasmlabError):
+    """A guest (Python, WAT, stub) failed to build into a component."""
+
+    kind = "build error"
+
+
+class ToolError(WasmlabError):
+    """An external tool (wasm-tools, componentize-py) is missing or failed unexpectedly."""
+
+    kind = "tool error"
+
+
+class LoadError(WasmlabError):
+    """Bytes that are not a valid component or module."""
+
+    kind = "load error"
+
+
+class LinkError(WasmlabError):
+    """A component's imports could not all be satisfied."""
+
+    kind = "link error"
+
+
+class ArgumentError(WasmlabError, TypeError):
+    """A Python value does not fit the WIT type of a parameter (raised before entering Wasm)."""
+
+    kind = "argument error"
+
+
+class Trap(WasmlabError):
+    """The guest trapped; the instance is discarded and the next call starts fresh."""
+
+    kind = "trap"
+
+    def __init__(self, message: str, *, trap_kind: str | None = None, backtrace: list[str] | None = None,
+                 hint: str | None = None, stderr: str = ""):
+        detail_lines = []
+        if backtrace:
+            detail_lines.append("wasm backtrace:")
+            detail_lines.extend(f"  {frame}" for frame in backtrace)
+        if stderr.strip():
+            detail_lines.append("guest stderr:")
+            detail_lines.extend(f"  {line}" for line in stderr.rstrip().splitlines()[-12:])
+        super().__init__(message, hint=hint, detail="\n".join(detail_lines) or None)
+        self.trap_kind = trap_kind
+        self.backtrace = backtrace or []
+        self.stderr = stderr
+
+
+class GuestError(WasmlabError):
+    """A function returned ``err(payload)`` for a ``result`` type; the payload is in ``.payload``."""
+
+    kind = "err"
+
+    def __init__(self, payload, *, function: str = ""):
+        self.payload = payload
+        self.function = function
+        shown = payload if isinstance(payload, str) else repr(payload)
+        where = f"{function} returned " if function else ""
+        super().__init__(f"{where}err({shown})",
+                         hint="call with result=True to receive a Result object instead of an exception")
