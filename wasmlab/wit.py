@@ -128,6 +128,29 @@ class WitRegistry:
             self._packages[pkg.name] = pkg
         return WitDefinition(packages, resolve, source, origin)
 
+    def define_path(self, path: str | os.PathLike) -> list[WitPackage]:
+        """Register the packages of a ``.wit`` file, or of a folder (a package plus ``deps/``)."""
+        path = Path(path)
+        if path.is_file():
+            return self.define(path.read_text(encoding="utf-8"), origin=str(path)).packages
+        if not path.is_dir():
+            raise WitError(f"{path}: no such file or folder")
+        with tempfile.TemporaryDirectory(prefix="wasmlab-wit-") as tmp:
+            root = Path(tmp) / "pkg"
+            shutil.copytree(path, root, symlinks=True)
+            deps = root / "deps"
+            deps.mkdir(exist_ok=True)
+            for name, src in _wasi.wasi_packages().items():
+                _link(src, deps / f"wasmlab-{_file_name(name, folder=src.is_dir())}")
+            result = wasm_tools("component", "wit", root, "--color", "never", check=False)
+            if not result.ok:
+                raise _located_wit_error(result.stderr.replace(str(root), str(path)), None, None, None)
+            canonical = _split_packages(root)
+        packages = [WitPackage(n, t, str(path)) for n, t in canonical.items() if n not in _wasi.wasi_packages()]
+        for pkg in packages:
+            self._packages[pkg.name] = pkg
+        return packages
+
     def _dep_names(self, *, skip: set[str], deps_dir) -> list[str]:
         names = [n for n in self._packages if n not in skip and n.partition("@")[0] not in skip]
         names += list(_wasi.wasi_packages())

@@ -1,0 +1,149 @@
+import subprocess
+import sys
+import time
+
+import pytest
+
+import wasmlab
+from wasmlab.errors import BuildError, LoadError, Trap
+
+from conftest import SHOP_PY
+
+ADDER_WAT_MODULE = """\
+(module
+  (func (export "add") (param i32 i32) (result i32)
+    local.get 0
+    local.get 1
+    i32.add)
+  (memory (export "memory") 1)
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 0))
+"""
+
+
+@pytest.fixture(scope="module")
+def adder_wit():
+    return wasmlab.define_wit("package demo:adder;\nworld adder { export add: func(a: u32, b: u32) -> u32; }")
+
+
+def test_python_build_is_a_real_component(shop):
+    assert shop.wasm.startswith(b"\0asm")
+    assert shop.wasm_path.stat().st_size > 1_000_000  # componentize-py bundles CPython
+    assert "hello" in shop.exports
+    assert "acme:shop/pricing@0.1.0" in shop.exports
+
+
+def test_unchanged_rebuild_comes_from_the_cache(shop):
+    start = time.perf_counter()
+    again = wasmlab.build(world="acme:shop/shop", python=SHOP_PY, progress=False)
+    elapsed = time.perf_counter() - start
+    assert again.cached and not shop.cached
+    assert again.wasm_path == shop.wasm_path
+    assert elapsed < 2.0  # a real build takes ~5 s; the figure itself lives in benchmarks/
+
+
+def test_changed_source_is_a_new_build_key(shop):
+    from wasmlab import cache
+    from wasmlab._toolchain import tool_versions
+
+    a = cache.input_key(kind="python", tools=tool_versions(), source=SHOP_PY)
+    b = cache.input_key(kind="python", tools=tool_versions(), source=SHOP_PY + "\n# edit")
+    assert a != b
+
+
+def test_cache_survives_a_kernel_restart(shop):
+    """A new process finds the build and the compiled artifact without rebuilding."""
+    code = (
+        "import time, wasmlab\n"
+        "from conftest import SHOP_WIT, SHOP_PY\n"
+        "wasmlab.define_wit(SHOP_WIT)\n"
+        "t = time.perf_counter()\n"
+        "c = wasmlab.build(world='acme:shop/shop', python=SHOP_PY, progress=False, imports={'logger': {'log': print}})\n"
+        "print(c.cached, c.hello('restart'))\n"
+    )
+    shop.hello("warm")  # makes sure the compiled artifact exists
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=str(__import__("pathlib").Path(__file__).parent))
+    assert proc.returncode == 0, proc.stderr
+    assert "True Hello, restart" in proc.stdout
+    assert "compiling" not in proc.stderr
+
+
+def test_python_syntax_error_points_into_the_source(shop_wit):
+    source = "class WitWorld:\n    def hello(self, name)\n        return name\n"
+    with pytest.raises(BuildError) as info:
+        wasmlab.build(world="acme:shop/shop", python=source, origin="cell", progress=False)
+    assert info.value.location.line == 2
+    assert "SyntaxError" in info.value.message
+
+
+def test_missing_method_is_named_before_building(shop_wit):
+    source = "class WitWorld:\n    def hello(self, name):\n        return name\n\nclass Pricing:\n    def total(self, items, tier):\n        return 0\n"
+    with pytest.raises(BuildError) as info:
+        wasmlab.build(world="acme:shop/shop", python=source, origin="cell", progress=False)
+    assert "Pricing lacks fail" in info.value.message
+    assert info.value.location.line == 5
+    assert "def fail(self, reason)" in info.value.hint
+
+
+def test_missing_class_is_named(shop_wit):
+    with pytest.raises(BuildError) as info:
+        wasmlab.build(world="acme:shop/shop", python="x = 1\n", origin="cell", progress=False)
+    assert "no class" in info.value.message
+
+
+def test_guest_import_error_maps_to_the_cell_line(shop_wit):
+    source = "import json\nimport no_such_module\n" + SHOP_PY
+    with pytest.raises(BuildError) as info:
+        wasmlab.build(world="acme:shop/shop", python=source, origin="cell", progress=False)
+    assert "No module named 'no_such_module'" in info.value.message
+    assert info.value.location.line == 2
+
+
+def test_wat_core_module_becomes_a_component(adder_wit):
+    adder = wasmlab.build(world="demo:adder/adder", wat=ADDER_WAT_MODULE, progress=False)
+    assert adder.add(2, 40) == 42
+    assert adder.add(0xFFFFFFFF, 1) == 0  # u32 wraps like the Wasm it is
+
+
+def test_wat_syntax_error_is_located(adder_wit):
+    with pytest.raises(BuildError) as info:
+        wasmlab.build(world="demo:adder/adder", wat="(module\n  (func (export \"add\") (param i32 i32) (result i32)\n    i32.bogus))",
+                      origin="cell", progress=False)
+    assert info.value.location.line == 3
+
+
+def test_wat_module_with_wrong_exports_explains_the_naming(adder_wit):
+    with pytest.raises(BuildError) as info:
+        wasmlab.build(world="demo:adder/adder", wat="(module (memory (export \"memory\") 1))", progress=False)
+    assert "add" in info.value.render()
+
+
+def test_stub_exports_trap(adder_wit):
+    stub = wasmlab.build(world="demo:adder/adder", stub=True, progress=False)
+    with pytest.raises(Trap) as info:
+        stub.add(1, 2)
+    assert info.value.trap_kind == "unreachable"
+
+
+def test_load_existing_wasm_and_refuse_garbage(tmp_path, adder_wit):
+    adder = wasmlab.build(world="demo:adder/adder", wat=ADDER_WAT_MODULE, progress=False)
+    path = tmp_path / "adder.wasm"
+    path.write_bytes(adder.wasm)
+    loaded = wasmlab.load(path)
+    assert loaded.name == "adder" and loaded.add(1, 2) == 3
+    (tmp_path / "junk.wasm").write_bytes(b"\0asm\x0d\x00\x01\x00garbage")
+    with pytest.raises(LoadError):
+        wasmlab.load(tmp_path / "junk.wasm")
+    with pytest.raises(LoadError):
+        wasmlab.load(b"not wasm at all")
+    core = tmp_path / "core.wasm"
+    core.write_bytes(b"\0asm\x01\x00\x00\x00")
+    with pytest.raises(LoadError, match="core WebAssembly module"):
+        wasmlab.load(core)
+
+
+def test_exactly_one_source_is_required():
+    with pytest.raises(BuildError):
+        wasmlab.build(world="demo:adder/adder")
+    with pytest.raises(BuildError):
+        wasmlab.build(world="demo:adder/adder", stub=True, python="x")

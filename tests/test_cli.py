@@ -1,0 +1,74 @@
+"""The wasmlab command, run as a separate process the way a user runs it."""
+
+import json
+
+import pytest
+
+from conftest import run_cli
+
+ADDER_WIT = "package demo:cli;\nworld adder { export add: func(a: u32, b: u32) -> u32; }\n"
+ADDER_PY = "class WitWorld:\n    def add(self, a, b):\n        return a + b\n"
+
+
+def test_wit_check_ok_and_located_error(tmp_path):
+    good = tmp_path / "good.wit"
+    good.write_text(ADDER_WIT)
+    assert run_cli("wit", "check", str(good)).returncode == 0
+    bad = tmp_path / "bad.wit"
+    bad.write_text(ADDER_WIT.replace("u32;", "u3;"))
+    proc = run_cli("wit", "check", str(bad))
+    assert proc.returncode == 1
+    first = proc.stderr.splitlines()[0]
+    assert first.startswith(f"{bad}:2:")
+    assert "u3" in first
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def adder_wasm(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    (root / "adder.wit").write_text(ADDER_WIT)
+    (root / "app.py").write_text(ADDER_PY)
+    proc = run_cli("build", "--wit", str(root / "adder.wit"), "--world", "adder", "--python",
+                   str(root / "app.py"), "-o", str(root / "adder.wasm"))
+    assert proc.returncode == 0, proc.stderr
+    return root / "adder.wasm"
+
+
+def test_build_writes_a_component(adder_wasm):
+    assert adder_wasm.read_bytes()[:8] == b"\0asm\x0d\x00\x01\x00"
+
+
+def test_inspect_json_has_the_documented_keys(adder_wasm):
+    proc = run_cli("inspect", str(adder_wasm), "--json")
+    data = json.loads(proc.stdout)
+    assert {"imports", "exports", "capabilities"} <= set(data)
+    assert data["exports"]["add"]["signature"] == "func(a: u32, b: u32) -> u32"
+    assert "stdio" in data["capabilities"]
+
+
+def test_stub_build_from_a_wit_folder(tmp_path):
+    (tmp_path / "wit").mkdir()
+    (tmp_path / "wit" / "world.wit").write_text(ADDER_WIT)
+    out = tmp_path / "stub.wasm"
+    proc = run_cli("build", "--wit", str(tmp_path / "wit"), "--world", "adder", "--stub", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert out.exists()
+
+
+def test_build_error_is_located_in_the_file(tmp_path):
+    (tmp_path / "adder.wit").write_text(ADDER_WIT)
+    (tmp_path / "app.py").write_text("class WitWorld:\n    def add(self, a, b)\n        return a\n")
+    proc = run_cli("build", "--wit", str(tmp_path / "adder.wit"), "--world", "adder", "--python",
+                   str(tmp_path / "app.py"), "-o", str(tmp_path / "x.wasm"))
+    assert proc.returncode == 1
+    located = [line for line in proc.stderr.splitlines() if line.startswith(f"{tmp_path / 'app.py'}:2:")]
+    assert located and "SyntaxError" in located[0]
+    assert "Traceback" not in proc.stderr
+
+
+def test_inspect_refuses_a_non_component(tmp_path):
+    junk = tmp_path / "junk.wasm"
+    junk.write_bytes(b"hello")
+    proc = run_cli("inspect", str(junk))
+    assert proc.returncode == 1 and "not a WebAssembly binary" in proc.stderr

@@ -1,0 +1,83 @@
+"""The magics on a real IPython shell, as a notebook runs them."""
+
+import pytest
+from IPython.testing.globalipapp import start_ipython
+
+from wasmlab.errors import BuildError, WitError
+
+GREETER_WIT = """package demo:greeter;
+
+world greeter {
+  export greet: func(name: string) -> string;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def ip():
+    shell = start_ipython()
+    shell.run_line_magic("load_ext", "wasmlab")
+    return shell
+
+
+def run(ip, cell):
+    result = ip.run_cell(cell)
+    return result
+
+
+def test_wit_cell_registers_and_displays(ip):
+    result = run(ip, "%%wit\n" + GREETER_WIT)
+    assert result.success
+    assert result.result.packages[0].name == "demo:greeter"
+
+
+def test_wit_error_is_located_in_the_cell_as_the_user_sees_it(ip):
+    bad = GREETER_WIT.replace("string;", "strin;")
+    result = run(ip, "%%wit\n" + bad)
+    err = result.error_in_exec
+    assert isinstance(err, WitError)
+    # line 1 of the cell is the %%wit line: the typo is on cell line 5
+    assert err.location.line == 5
+    lines = err._render_traceback_()
+    assert any(line.startswith("5 |") and "strin" in line for line in lines)
+    assert not any("Traceback" in line for line in lines)
+
+
+def test_component_cell_builds_binds_and_calls(ip):
+    assert run(ip, "%%wit\n" + GREETER_WIT).success
+    result = run(ip, "%%component hello --world greeter\nclass WitWorld:\n    def greet(self, name):\n"
+                     "        return f'Hello, {name}!'\n")
+    assert result.success, result.error_in_exec
+    assert ip.user_ns["hello"].greet("Wasm") == "Hello, Wasm!"
+
+
+def test_component_cell_error_line_counts_the_magic_line(ip):
+    run(ip, "%%wit\n" + GREETER_WIT)
+    result = run(ip, "%%component broken --world greeter\nclass WitWorld:\n    def greet(self, name)\n"
+                     "        return name\n")
+    err = result.error_in_exec
+    assert isinstance(err, BuildError)
+    assert err.location.line == 3
+    assert "broken" not in ip.user_ns
+
+
+def test_stub_line_magic(ip):
+    run(ip, "%%wit\n" + GREETER_WIT)
+    assert run(ip, "%component placeholder --world greeter --stub").success
+    assert "greet" in ip.user_ns["placeholder"].exports
+
+
+def test_config_traitlets(ip):
+    run(ip, "%config Wasmlab.progress = False")
+    magics = next(c for c in ip.configurables if type(c).__name__ == "Wasmlab")
+    assert magics.progress is False
+    run(ip, "%config Wasmlab.progress = True")
+    assert magics.progress is True
+
+
+def test_kernel_survives_bad_input(ip):
+    for cell in ["%%wit\n", "%%wit\npackage", "%%component 1bad --world greeter --stub",
+                 "%%component x --world nowhere\nclass WitWorld: pass\n"]:
+        result = run(ip, cell)
+        assert not result.success
+    assert run(ip, "1 + 1").result == 2

@@ -1,0 +1,170 @@
+"""The ``wasmlab`` command: the notebook's operations from a shell, for scripts and tests.
+
+Conventions follow wasm-tools, wac and wasmtime: ``path:line:col: message`` errors, exit 1 on
+failure, values in WAVE text (wasmtime's ``--invoke`` syntax).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import WasmlabError
+
+__all__ = ["main"]
+
+
+def _wit_check(args) -> int:
+    from .wit import check_paths
+
+    errors = check_paths(args.paths)
+    for err in errors:
+        _print_error(err)
+    return 1 if errors else 0
+
+
+def _build(args) -> int:
+    from . import builder
+    from .wit import WitRegistry
+
+    registry = WitRegistry()
+    if args.wit:
+        registry.define_path(args.wit)
+    if args.python:
+        source = Path(args.python).read_text(encoding="utf-8")
+        result = builder.build_python(source, world=args.world, origin=args.python, registry=registry)
+    elif args.wat:
+        source = Path(args.wat).read_text(encoding="utf-8")
+        result = builder.build_wat(source, world=args.world, origin=args.wat, registry=registry)
+    else:
+        result = builder.build_stub(args.world, registry=registry)
+    out = Path(args.output)
+    out.write_bytes(result.wasm_path.read_bytes())
+    print(f"wrote {out} ({out.stat().st_size} bytes{', from cache' if result.cached else ''})", file=sys.stderr)
+    return 0
+
+
+def _inspect(args) -> int:
+    from .component import load
+
+    component = load(args.component)
+    if args.json:
+        print(json.dumps(_inspect_json(component), indent=2))
+    else:
+        print(component.summary())
+        print()
+        print(component.wit)
+    return 0
+
+
+def _inspect_json(component) -> dict:
+    def describe(item):
+        if item.function is not None:
+            return {"kind": "function", "signature": item.function.signature()}
+        if item.interface is not None:
+            return {"kind": "interface",
+                    "functions": {n: f.signature() for n, f in item.interface.functions.items()}}
+        return {"kind": "type"}
+
+    return {
+        "name": component.name,
+        "imports": {k: describe(v) for k, v in component.imports.items()},
+        "exports": {k: describe(v) for k, v in component.exports.items()},
+        "capabilities": component.capabilities,
+        "wit": component.wit,
+    }
+
+
+def _call(args) -> int:
+    from . import wave
+    from .component import load
+
+    component = load(args.component)
+    target, arg_texts = wave.parse_call(args.expression)
+    exported = component.export(target)
+    params = exported.function.params
+    if len(arg_texts) != len(params):
+        raise WasmlabError(f"{target} takes {len(params)} argument(s), got {len(arg_texts)}",
+                           hint="signature: " + exported.function.signature())
+    values = [wave.parse(text, ty) for text, (_, ty) in zip(arg_texts, params)]
+    result = exported(*values)
+    if exported.function.result is not None:
+        print(wave.format(result, exported.function.result))
+    return 0
+
+
+def _wac(args) -> int:
+    from .wac import cli as wac_cli
+
+    return wac_cli.main(args.wac_args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wasmlab", description="Build, inspect, call and compose "
+                                     "WebAssembly components.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    wit = sub.add_parser("wit", help="WIT packages").add_subparsers(dest="wit_command", required=True)
+    check = wit.add_parser("check", help="validate WIT files or folders")
+    check.add_argument("paths", nargs="+")
+    check.set_defaults(run=_wit_check)
+
+    build = sub.add_parser("build", help="build a component")
+    build.add_argument("--wit", required=True, help="a .wit file, or a folder (may hold deps/)")
+    build.add_argument("--world", required=True)
+    source = build.add_mutually_exclusive_group(required=True)
+    source.add_argument("--python", metavar="FILE")
+    source.add_argument("--wat", metavar="FILE")
+    source.add_argument("--stub", action="store_true")
+    build.add_argument("-o", "--output", required=True)
+    build.set_defaults(run=_build)
+
+    inspect = sub.add_parser("inspect", help="imports, exports and capabilities of a component")
+    inspect.add_argument("component")
+    inspect.add_argument("--json", action="store_true")
+    inspect.set_defaults(run=_inspect)
+
+    call = sub.add_parser("call", help="call one export: wasmlab call app.wasm 'add(1, 2)'")
+    call.add_argument("component")
+    call.add_argument("expression", help="EXPORT(ARGS) with WAVE arguments; EXPORT is func, iface#func "
+                      "or ns:pkg/iface@ver#func")
+    call.set_defaults(run=_call)
+
+    wac = sub.add_parser("wac", help="compose components with WAC (parse, resolve, compose, plug)",
+                         add_help=False)
+    wac.add_argument("wac_args", nargs=argparse.REMAINDER)
+    wac.set_defaults(run=_wac)
+    return parser
+
+
+def _print_error(err: WasmlabError) -> None:
+    loc = err.location
+    if loc is not None:
+        print(f"{loc.origin}:{loc.line}:{loc.column}: {err.message}", file=sys.stderr)
+        quoted = loc.source_line()
+        if quoted is not None:
+            print(f"  {quoted}\n  {' ' * (loc.column - 1)}^", file=sys.stderr)
+        if err.hint:
+            print(f"hint: {err.hint}", file=sys.stderr)
+        if err.detail:
+            print(err.detail, file=sys.stderr)
+    else:
+        print(f"error: {err.render()}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except WasmlabError as err:
+        _print_error(err)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
