@@ -100,7 +100,9 @@ class Wasmlab(Magics, Configurable):
             return wasmlab.build(world=args.world, python=cell, name=args.name, origin=origin, deps_dir=deps,
                                  progress=self.progress)
 
-        return self._bind(args.name, self._run(f"%%component {line}", cell, work))
+        built = self._run(f"%%component {line}", cell, work)
+        built.compiled()  # the first compile belongs to this cell's progress, not to the first call
+        return self._bind(args.name, built)
 
     @line_magic
     def wasmlab(self, line: str):
