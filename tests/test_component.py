@@ -69,3 +69,10 @@ def test_instances_are_independent(shop):
     a = shop.instantiate(echo=False)
     b = shop.instantiate(echo=False)
     assert a.store is not b.store
+
+
+def test_toolchain_internals_are_not_shown_as_the_components_own(shop):
+    assert "exports" in shop.exports  # componentize-py's init hook is really there
+    assert "exports" not in shop.user_exports
+    assert "init:" not in shop.summary()
+    assert "exports" not in dir(shop)

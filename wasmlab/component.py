@@ -65,7 +65,13 @@ class Component:
 
     @property
     def exports(self) -> dict[str, WorldItem]:
+        """Every export, including a build tool's own (componentize-py exports an ``init`` hook)."""
         return self.world.exports
+
+    @property
+    def user_exports(self) -> dict[str, WorldItem]:
+        """The exports the component's world declares, without toolchain internals."""
+        return {k: v for k, v in self.exports.items() if not _is_toolchain_export(k, v)}
 
     @property
     def capabilities(self) -> dict[str, list[str]]:
@@ -90,7 +96,7 @@ class Component:
             lines.append("imports:")
             lines.extend(_item_lines(self.imports[k]) for k in others)
         lines.append("exports:")
-        lines.extend(_item_lines(item) for item in self.exports.values())
+        lines.extend(_item_lines(item) for item in self.user_exports.values())
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -139,7 +145,7 @@ class Component:
     # ---- exports as attributes ----------------------------------------------------------
     def _namespace(self) -> dict[str, WorldItem]:
         names: dict[str, WorldItem] = {}
-        for key, item in self.exports.items():
+        for key, item in self.user_exports.items():
             if item.kind == "type":
                 continue
             names.setdefault(_py_name(_short(key)), item)
@@ -186,7 +192,7 @@ class Component:
 
     def _function_names(self) -> list[str]:
         names = []
-        for key, item in self.exports.items():
+        for key, item in self.user_exports.items():
             if item.function is not None:
                 names.append(key)
             elif item.interface is not None:
@@ -196,6 +202,13 @@ class Component:
     def call(self, target: str, *args, **kwargs):
         """Call an export by name (see :meth:`export`)."""
         return self.export(target)(*args, **kwargs)
+
+
+def _is_toolchain_export(key: str, item: WorldItem) -> bool:
+    # componentize-py's pre-initialisation hook: an inline `exports` interface with `init`
+    if key != "exports" or item.interface is None or set(item.interface.functions) != {"init"}:
+        return False
+    return [name for name, _ in item.interface.functions["init"].params] == ["app-name", "symbols", "stub-wasi"]
 
 
 def _item_lines(item: WorldItem) -> str:
