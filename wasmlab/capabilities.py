@@ -6,7 +6,15 @@ for; this module names those asks as capabilities (filesystem, network, environm
 
 from __future__ import annotations
 
-__all__ = ["CAPABILITIES", "capability_of", "group_imports"]
+import ctypes
+import os
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .errors import ArgumentError, WasmlabError
+
+__all__ = ["CAPABILITIES", "capability_of", "group_imports", "DirGrant", "Grants", "Limits", "parse_size"]
 
 # capability -> what a learner should read it as
 CAPABILITIES = {
@@ -56,3 +64,148 @@ def group_imports(import_names) -> dict[str, list[str]]:
         if cap is not None:
             groups.setdefault(cap, []).append(name)
     return {cap: groups[cap] for cap in CAPABILITIES if cap in groups}
+
+
+# ---- grants: what a run may touch ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DirGrant:
+    """A host directory visible to the guest at ``guest`` (``read_only`` refuses every change)."""
+
+    host: str
+    guest: str
+    read_only: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.host}::{self.guest}" + (" (read-only)" if self.read_only else "")
+
+
+@dataclass(frozen=True)
+class Grants:
+    """What one run may touch.  Nothing is granted unless asked for; editing returns a new value.
+
+    >>> Grants().with_dir("data", "/data", read_only=True).with_env(LANG="C")
+    """
+
+    dirs: tuple[DirGrant, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    inherit_env: tuple[str, ...] = ()  # host variables passed through by name
+    args: tuple[str, ...] = ()
+    stdin: bytes | None = None
+    network: bool = False  # outbound TCP/UDP sockets
+    ip_name_lookup: bool = False
+    inherit_stdio: bool = False  # the host process's own stdin/stdout/stderr
+
+    def __post_init__(self):
+        object.__setattr__(self, "dirs", tuple(self.dirs))
+        env = self.env.items() if isinstance(self.env, dict) else self.env
+        object.__setattr__(self, "env", tuple((str(k), str(v)) for k, v in env))
+        object.__setattr__(self, "inherit_env", tuple(self.inherit_env))
+        object.__setattr__(self, "args", tuple(str(a) for a in self.args))
+        if isinstance(self.stdin, str):
+            object.__setattr__(self, "stdin", self.stdin.encode("utf-8"))
+
+    def with_dir(self, host: str | os.PathLike, guest: str | None = None, *, read_only: bool = False) -> "Grants":
+        host_path = Path(host).resolve()
+        if not host_path.is_dir():
+            raise WasmlabError(f"cannot grant {host}: not a directory")
+        return replace(self, dirs=self.dirs + (DirGrant(str(host_path), guest or str(host), read_only),))
+
+    def with_env(self, **values: str) -> "Grants":
+        return replace(self, env=self.env + tuple((k, str(v)) for k, v in values.items()))
+
+    def with_host_env(self, *names: str) -> "Grants":
+        return replace(self, inherit_env=self.inherit_env + names)
+
+    def with_args(self, *args: str) -> "Grants":
+        return replace(self, args=tuple(args))
+
+    def with_stdin(self, data: str | bytes) -> "Grants":
+        return replace(self, stdin=data.encode("utf-8") if isinstance(data, str) else bytes(data))
+
+    def with_network(self, *, sockets: bool = True, name_lookup: bool = True) -> "Grants":
+        return replace(self, network=sockets, ip_name_lookup=name_lookup)
+
+    def environment(self) -> list[tuple[str, str]]:
+        """The variables the guest sees: given values, then named host variables that exist."""
+        passed = [(n, os.environ[n]) for n in self.inherit_env if n in os.environ]
+        return list(self.env) + passed
+
+    def wasi_config(self, output=None):
+        """A fresh :class:`wasmtime.WasiConfig` for one run (a config is consumed by its store)."""
+        import wasmtime
+        from wasmtime import _ffi as ffi
+
+        config = wasmtime.WasiConfig()
+        if self.args:
+            config.argv = list(self.args)
+        environment = self.environment()
+        if environment:
+            config.env = environment
+        for grant in self.dirs:
+            config.preopen_dir(grant.host, grant.guest, fs_mutable=not grant.read_only)
+        if self.inherit_stdio:
+            config.inherit_stdin()
+            config.inherit_stdout()
+            config.inherit_stderr()
+        else:
+            if self.stdin is not None:
+                _set_stdin_bytes(config, self.stdin)
+            if output is not None:
+                config.stdout_custom = output.on_stdout
+                config.stderr_custom = output.on_stderr
+        if self.network:
+            ffi.wasi_config_inherit_network(config.ptr())
+        if self.ip_name_lookup:
+            ffi.wasi_config_allow_ip_name_lookup(config.ptr(), True)
+        return config
+
+    def describe(self) -> dict[str, str]:
+        """Each capability and what this run grants of it, in words."""
+        env = ", ".join(n for n, _ in self.environment())
+        return {
+            "filesystem": "; ".join(map(str, self.dirs)) or "nothing",
+            "environment": (f"variables {env}" if env else "no variables")
+                           + (f"; arguments {list(self.args)}" if self.args else ""),
+            "network": ("outbound sockets" if self.network else "no sockets")
+                       + ("; name lookup" if self.ip_name_lookup else "; no name lookup"),
+            "stdio": "the host's own" if self.inherit_stdio else
+                     "captured into the cell" + ("; stdin given" if self.stdin is not None else "; empty stdin"),
+            "clocks": "granted (always)",
+            "random": "granted (always)",
+        }
+
+
+def _set_stdin_bytes(config, data: bytes) -> None:
+    from wasmtime import _ffi as ffi
+
+    vec = ffi.wasm_byte_vec_t()
+    ffi.wasm_byte_vec_new(ctypes.byref(vec), len(data), (ctypes.c_uint8 * len(data)).from_buffer_copy(data))
+    ffi.wasi_config_set_stdin_bytes(config.ptr(), ctypes.byref(vec))  # takes ownership of vec
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]i?B?|B)?\s*$", re.IGNORECASE)
+
+
+def parse_size(text: str | int) -> int:
+    """Bytes from ``65536``, ``"64K"``, ``"16M"``, ``"1G"`` (powers of 1024)."""
+    if isinstance(text, int):
+        return text
+    match = _SIZE.match(str(text))
+    if not match:
+        raise ArgumentError(f"{text!r} is not a size", hint="write bytes, or a number with K, M or G: 64M")
+    number, unit = float(match.group(1)), (match.group(2) or "B").upper()[:1]
+    return int(number * {"B": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}[unit])
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-run limits: wall-clock ``timeout`` in seconds, ``max_memory`` in bytes (or "64M")."""
+
+    timeout: float | None = None
+    max_memory: int | str | None = None
+
+    def __post_init__(self):
+        if self.max_memory is not None:
+            object.__setattr__(self, "max_memory", parse_size(self.max_memory))

@@ -20,7 +20,7 @@ from wasmtime import component as wc
 
 from . import cache, runtime
 from ._wittypes import Function, Interface, Resolve, World, WorldItem
-from .capabilities import CAPABILITIES, group_imports
+from .capabilities import CAPABILITIES, Grants, Limits, group_imports
 from .errors import LoadError, WasmlabError
 
 __all__ = ["Component", "Instance", "load"]
@@ -50,6 +50,8 @@ class Component:
         self._compiled: wc.Component | None = None
         self._instance: Instance | None = None
         self._export_indexes: dict[tuple, wc.ExportIndex | None] = {}
+        self._grants = Grants()
+        self._limits = Limits()
 
     # ---- what it is -------------------------------------------------------------------
     @property
@@ -114,16 +116,37 @@ class Component:
                                                        title=f"loading {self.name}")
         return self._compiled
 
-    def instantiate(self, imports: dict | None = None, *, stub_missing: bool = False,
-                    echo: bool = True) -> "Instance":
+    def instantiate(self, imports: dict | None = None, *, grants: Grants | None = None,
+                    limits: Limits | None = None, stub_missing: bool = False, echo: bool = True) -> "Instance":
         """A new instance in a store of its own.
 
         ``imports`` implements non-WASI imports in Python: ``{"ns:pkg/iface@v" or "iface":
         object-or-dict-of-functions, "root-func": function}``.  With ``stub_missing`` any import
-        left over traps when called instead of failing to link.
+        left over traps when called instead of failing to link.  ``grants`` and ``limits``
+        default to the component's own (nothing granted, no limits).
         """
         merged = {**self.host_imports, **(imports or {})}
-        return Instance(self, merged, stub_missing=stub_missing, echo=echo)
+        return Instance(self, merged, grants=grants or self.grants, limits=limits or self.limits,
+                        stub_missing=stub_missing, echo=echo)
+
+    @property
+    def grants(self) -> Grants:
+        """What calls through the component may touch; setting it starts a fresh instance."""
+        return self._grants
+
+    @grants.setter
+    def grants(self, value: Grants) -> None:
+        self._grants = value
+        self.reset()
+
+    @property
+    def limits(self) -> Limits:
+        return self._limits
+
+    @limits.setter
+    def limits(self, value: Limits) -> None:
+        self._limits = value
+        self.reset()
 
     def _default_instance(self) -> "Instance":
         if self._instance is None or self._instance.poisoned:
@@ -275,12 +298,17 @@ class ExportedFunction:
 class Instance:
     """One instantiation of a component in its own store, with its guest output."""
 
-    def __init__(self, component: Component, imports: dict, *, stub_missing: bool = False, echo: bool = True):
+    def __init__(self, component: Component, imports: dict, *, grants: Grants, limits: Limits,
+                 stub_missing: bool = False, echo: bool = True):
         self.component = component
+        self.grants = grants
+        self.limits = limits
         self.output = runtime.GuestOutput(echo=echo)
         self.poisoned = False
         self.store = runtime.new_store()
-        self.store.set_wasi(self.output.wasi_config())
+        self.store.set_wasi(grants.wasi_config(self.output))
+        if limits.max_memory is not None:
+            self.store.set_limits(memory_size=limits.max_memory)
         compiled = component.compiled()
         linker = wc.Linker(runtime.engine())
         linker.add_wasip2()
@@ -311,12 +339,15 @@ class Instance:
                                hint="call through the component (it starts a fresh instance) or instantiate() anew")
         func = self._func(path)
         mark = len(self.output.stderr)
+        name = "#".join(path)
         try:
-            return _calls.call(self.store, func, function, args, kwargs, name="#".join(path))
+            with runtime.time_limit(self.store, self.limits.timeout) as clock:
+                return _calls.call(self.store, func, function, args, kwargs, name=name)
         except wasmtime.WasmtimeError as exc:
             self.poisoned = True
             stderr = self.output.stderr[mark:].decode("utf-8", errors="replace")
-            raise runtime.trap_from(exc, function="#".join(path), stderr=stderr) from None
+            raise runtime.trap_from(exc, function=name, stderr=stderr, limits=self.limits,
+                                    timed_out=clock.expired) from None
 
 
 def load(source: str | os.PathLike | bytes, *, name: str | None = None, imports: dict | None = None) -> Component:

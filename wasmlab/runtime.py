@@ -8,6 +8,7 @@ call starts from a fresh instance instead of a poisoned one.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import re
@@ -103,6 +104,33 @@ def new_store() -> wasmtime.Store:
     return store
 
 
+class _Clock:
+    expired = False
+
+
+@contextlib.contextmanager
+def time_limit(store: wasmtime.Store, seconds: float | None):
+    """Interrupt the guest after ``seconds`` of wall-clock time (epoch interruption)."""
+    clock = _Clock()
+    if seconds is None:
+        yield clock
+        return
+
+    def expire():
+        clock.expired = True
+        engine().increment_epoch()
+
+    store.set_epoch_deadline(1)
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield clock
+    finally:
+        timer.cancel()
+        store.set_epoch_deadline(_NO_DEADLINE)
+
+
 class GuestOutput:
     """Guest stdout/stderr, shown live in the cell and kept (stderr's tail explains traps)."""
 
@@ -150,9 +178,17 @@ _TRAP_KINDS = [
 _FRAME = re.compile(r"^\s*\d+:\s+0x[0-9a-f]+\s+-\s+(.*)$")
 
 
-def trap_from(exc: wasmtime.WasmtimeError, *, function: str = "", stderr: str = "") -> WasmlabError:
+def trap_from(exc: wasmtime.WasmtimeError, *, function: str = "", stderr: str = "", limits=None,
+              timed_out: bool = False) -> WasmlabError:
     """A wasmtime error from a call as a short, readable :class:`Trap`."""
     text = str(exc)
+    where = f" in {function}" if function else ""
+    if timed_out and "interrupt" in text:
+        return Trap(f"the time limit of {limits.timeout:g} s was reached{where}", trap_kind="timeout",
+                    hint="raise it with Limits(timeout=...) or --timeout, or look for an endless loop")
+    if limits is not None and limits.max_memory is not None and _looks_out_of_memory(text, stderr):
+        return Trap(f"the memory limit of {_size(limits.max_memory)} was reached{where}", trap_kind="memory",
+                    hint="raise it with Limits(max_memory=...) or --max-memory", stderr=stderr)
     lines = text.splitlines()
     frames = [m.group(1).strip() for m in map(_FRAME.match, lines) if m]
     cause = ""
@@ -163,7 +199,6 @@ def trap_from(exc: wasmtime.WasmtimeError, *, function: str = "", stderr: str = 
         cause = lines[0].strip() if lines else "trap"
     cause = re.sub(r"^(\d+:\s*)?(wasm trap:\s*)?", "", cause)
     kind = next((name for name, needle in _TRAP_KINDS if needle in text), None)
-    where = f" in {function}" if function else ""
     message = f"{kind or cause}{where}"
     if kind and kind != cause and cause not in message:
         message += f" ({cause})"
@@ -180,6 +215,19 @@ def _interesting_frames(frames: list[str], limit: int = 8) -> list[str]:
              "libc.so!abort", "__rust_", "rust_panic", "rust_begin_unwind", "panic_fmt")
     kept = [f for f in frames if not any(n in f for n in noise)]
     return (kept or frames)[:limit]
+
+
+def _looks_out_of_memory(text: str, stderr: str) -> bool:
+    # the limiter makes memory.grow fail; guests then abort in their allocator or raise MemoryError
+    return any(sign in stderr for sign in ("MemoryError", "memory allocation", "out of memory")) or \
+        any(sign in text for sign in ("alloc", "memory.grow", "dlmalloc", "sbrk", "oom"))
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:g} {unit}"
+    return f"{n} bytes"
 
 
 def _first_lines(text: str, n: int) -> str:

@@ -1,0 +1,178 @@
+"""Deny by default, explicit grants, and limits, on a real Python guest."""
+
+import os
+
+import pytest
+
+import wasmlab
+from wasmlab.capabilities import Grants, Limits, parse_size
+from wasmlab.errors import ArgumentError, Trap
+
+PROBE_WIT = """package test:probe;
+
+world probe {
+  export read-file: func(path: string) -> string;
+  export write-file: func(path: string, text: string) -> string;
+  export list-dir: func(path: string) -> string;
+  export get-env: func() -> list<string>;
+  export get-args: func() -> list<string>;
+  export read-stdin: func() -> string;
+  export spin: func() -> u32;
+  export hog: func(megabytes: u32) -> u32;
+}
+"""
+
+PROBE_PY = """\
+import os
+import sys
+
+
+def attempt(action):
+    try:
+        return "ok:" + str(action())
+    except Exception as exc:
+        return "error:" + type(exc).__name__
+
+
+class WitWorld:
+    def read_file(self, path):
+        return attempt(lambda: open(path).read())
+
+    def write_file(self, path, text):
+        def go():
+            with open(path, "w") as f:
+                f.write(text)
+            return len(text)
+        return attempt(go)
+
+    def list_dir(self, path):
+        return attempt(lambda: sorted(os.listdir(path)))
+
+    def get_env(self):
+        return sorted(f"{k}={v}" for k, v in os.environ.items())
+
+    def get_args(self):
+        return list(sys.argv)
+
+    def read_stdin(self):
+        return sys.stdin.read()
+
+    def spin(self):
+        n = 0
+        while True:
+            n += 1
+
+    def hog(self, megabytes):
+        blocks = [bytearray(1024 * 1024) for _ in range(megabytes)]
+        return len(blocks)
+"""
+
+
+@pytest.fixture(scope="module")
+def probe():
+    wasmlab.define_wit(PROBE_WIT)
+    return wasmlab.build(world="test:probe/probe", python=PROBE_PY, name="probe", progress=False)
+
+
+def test_without_grants_no_host_file_is_readable(probe, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("host secret")
+    for path in ["/etc/passwd", str(secret), os.getcwd(), os.path.expanduser("~"), "secret.txt"]:
+        assert probe.read_file(path).startswith("error:"), path
+    assert probe.list_dir("/").startswith("error:") or probe.list_dir("/") == "ok:[]"
+
+
+def test_without_grants_the_host_environment_is_invisible(probe, monkeypatch):
+    monkeypatch.setenv("WASMLAB_SECRET", "hunter2")
+    assert probe.get_env() == []
+
+
+def test_granted_directory_is_readable_at_its_guest_path(probe, tmp_path):
+    (tmp_path / "data.txt").write_text("granted")
+    probe.grants = Grants().with_dir(tmp_path, "/data")
+    try:
+        assert probe.read_file("/data/data.txt") == "ok:granted"
+        assert probe.write_file("/data/new.txt", "hi") == "ok:2"
+        assert (tmp_path / "new.txt").read_text() == "hi"
+        assert probe.read_file("/data/../../etc/passwd").startswith("error:")
+        assert probe.read_file("/etc/passwd").startswith("error:")
+    finally:
+        probe.grants = Grants()
+
+
+def test_read_only_grant_refuses_writes_and_leaves_the_host_unchanged(probe, tmp_path):
+    (tmp_path / "data.txt").write_text("original")
+    before = sorted(os.listdir(tmp_path))
+    probe.grants = Grants().with_dir(tmp_path, "/data", read_only=True)
+    try:
+        assert probe.read_file("/data/data.txt") == "ok:original"
+        assert probe.write_file("/data/data.txt", "changed").startswith("error:")
+        assert probe.write_file("/data/created.txt", "x").startswith("error:")
+    finally:
+        probe.grants = Grants()
+    assert (tmp_path / "data.txt").read_text() == "original"
+    assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_symlink_out_of_a_grant_is_refused(probe, tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("outside")
+    granted = tmp_path / "granted"
+    granted.mkdir()
+    (granted / "link.txt").symlink_to(outside)
+    probe.grants = Grants().with_dir(granted, "/g")
+    try:
+        assert probe.read_file("/g/link.txt").startswith("error:")
+    finally:
+        probe.grants = Grants()
+
+
+def test_env_args_and_stdin_are_what_was_granted(probe, monkeypatch):
+    monkeypatch.setenv("WASMLAB_PASSED", "through")
+    monkeypatch.setenv("WASMLAB_HIDDEN", "no")
+    grants = Grants().with_env(LANG="C").with_host_env("WASMLAB_PASSED", "WASMLAB_UNSET").with_args("prog", "-v")
+    instance = probe.instantiate(grants=grants.with_stdin("line one\n"), echo=False)
+    env = instance.call(("get-env",), probe.exports["get-env"].function, (), {})
+    assert env == ["LANG=C", "WASMLAB_PASSED=through"]
+    assert instance.call(("get-args",), probe.exports["get-args"].function, (), {}) == ["prog", "-v"]
+    assert instance.call(("read-stdin",), probe.exports["read-stdin"].function, (), {}) == "line one\n"
+
+
+def test_grants_are_immutable_values():
+    base = Grants()
+    edited = base.with_env(A="1")
+    assert base.env == () and edited.env == (("A", "1"),)
+    with pytest.raises(Exception):
+        base.env = (("B", "2"),)
+
+
+def test_endless_loop_stops_at_the_time_limit_and_the_next_run_works(probe):
+    probe.limits = Limits(timeout=0.5)
+    try:
+        with pytest.raises(Trap) as info:
+            probe.spin()
+        assert info.value.trap_kind == "timeout"
+        assert "time limit of 0.5 s" in info.value.message
+        assert probe.read_file("/nope").startswith("error:")
+    finally:
+        probe.limits = Limits()
+
+
+def test_memory_bomb_stops_at_the_memory_limit(probe):
+    probe.limits = Limits(max_memory="64M")
+    try:
+        with pytest.raises(Trap) as info:
+            probe.hog(500)
+        assert info.value.trap_kind == "memory"
+        assert "memory limit of 64 MiB" in info.value.message
+        assert probe.hog(4) == 4  # small allocations still fit, in a fresh instance
+    finally:
+        probe.limits = Limits()
+
+
+def test_sizes_parse_like_the_command_line():
+    assert parse_size("64K") == 64 * 1024
+    assert parse_size("1.5M") == int(1.5 * 1024 * 1024)
+    assert parse_size(4096) == 4096
+    with pytest.raises(ArgumentError):
+        parse_size("lots")
