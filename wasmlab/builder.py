@@ -292,7 +292,7 @@ def _python_build_error(output: str, source: str, origin: str) -> BuildError:
         hint = "only the standard library and wit_world bindings are available to a guest"
     elif "duplicate items detected" in message:
         hint = ("componentize-py could not generate bindings: an export name probably clashes with one it "
-                "uses itself (root functions named read, write, env, args or stdin do); rename it")
+                "uses itself (root functions named read or write do); rename it")
     elif "has no attribute" in message:
         hint = "each exported interface is a class named after it in CamelCase; root functions go in WitWorld"
     return BuildError(message, location=location, hint=hint)
