@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from .capabilities import Grants, Limits
 from .errors import WasmlabError
 
 __all__ = ["main"]
@@ -82,6 +83,8 @@ def _call(args) -> int:
     from .component import load
 
     component = load(args.component)
+    component.grants = _grants(args)
+    component.limits = Limits(timeout=args.timeout, max_memory=args.max_memory)
     target, arg_texts = wave.parse_call(args.expression)
     exported = component.export(target)
     params = exported.function.params
@@ -93,6 +96,33 @@ def _call(args) -> int:
     if exported.function.result is not None:
         print(wave.format(result, exported.function.result))
     return 0
+
+
+def _grants(args) -> Grants:
+    grants = Grants()
+    for spec, read_only in [(d, False) for d in args.dir] + [(d, True) for d in args.ro_dir]:
+        host, sep, guest = spec.partition("::")
+        grants = grants.with_dir(host, guest if sep else host, read_only=read_only)
+    for item in args.env:
+        name, sep, value = item.partition("=")
+        grants = grants.with_env(**{name: value}) if sep else grants.with_host_env(name)
+    if args.inherit_network or args.allow_ip_name_lookup:
+        grants = grants.with_network(sockets=args.inherit_network, name_lookup=args.allow_ip_name_lookup)
+    return grants
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The grant and limit flags of a run, spelled as wasmtime spells them."""
+    parser.add_argument("--dir", action="append", default=[], metavar="HOST::GUEST",
+                        help="grant a host directory read-write at GUEST")
+    parser.add_argument("--ro-dir", action="append", default=[], metavar="HOST::GUEST",
+                        help="grant a host directory read-only at GUEST")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME[=VALUE]",
+                        help="set a variable, or pass one host variable through")
+    parser.add_argument("--inherit-network", action="store_true", help="allow outbound sockets")
+    parser.add_argument("--allow-ip-name-lookup", action="store_true", help="allow DNS name lookup")
+    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="stop a run after this long")
+    parser.add_argument("--max-memory", default=None, metavar="SIZE", help="bytes, or with K/M/G: 64M")
 
 
 def _wac(args) -> int:
@@ -130,6 +160,7 @@ def _parser() -> argparse.ArgumentParser:
     call.add_argument("component")
     call.add_argument("expression", help="EXPORT(ARGS) with WAVE arguments; EXPORT is func, iface#func "
                       "or ns:pkg/iface@ver#func")
+    _add_run_options(call)
     call.set_defaults(run=_call)
 
     wac = sub.add_parser("wac", help="compose components with WAC (parse, resolve, compose, plug)",
