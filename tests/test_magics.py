@@ -81,3 +81,13 @@ def test_kernel_survives_bad_input(ip):
         result = run(ip, cell)
         assert not result.success
     assert run(ip, "1 + 1").result == 2
+
+
+def test_wat_cell_gives_a_core_module_with_located_errors(ip):
+    result = run(ip, "%%wat adder\n(module\n  (func (export \"add\") (param i32 i32) (result i32)\n"
+                     "    (i32.add (local.get 0) (local.get 1))))")
+    assert result.success, result.error_in_exec
+    assert ip.user_ns["adder"].add(40, 2) == 42
+    result = run(ip, "%%wat broken\n(module\n  (func\n    i32.bogus))")
+    assert isinstance(result.error_in_exec, BuildError)
+    assert result.error_in_exec.location.line == 4

@@ -24,14 +24,17 @@ from __future__ import annotations
 import os
 
 from . import cache
+from .capabilities import Grants, Limits
 from .component import Component, Instance, load
+from .core import CoreModule, load_module
 from .errors import (ArgumentError, BuildError, GuestError, LinkError, LoadError, ToolError, Trap, WacError,
                      WasmlabError, WitError)
 from .wit import WitDefinition, registry
 from .wit import define as define_wit
 
 __all__ = [
-    "define_wit", "build", "load", "Component", "Instance", "WitDefinition", "registry", "cache",
+    "define_wit", "build", "load", "load_module", "Component", "Instance", "CoreModule", "WitDefinition",
+    "registry", "cache", "Grants", "Limits",
     "WasmlabError", "WitError", "BuildError", "ToolError", "LoadError", "LinkError", "ArgumentError",
     "Trap", "GuestError", "WacError", "load_ipython_extension", "unload_ipython_extension",
 ]

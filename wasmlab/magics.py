@@ -3,6 +3,7 @@
 ``%%wit``        validate and register WIT packages (:func:`wasmlab.define_wit`)
 ``%%component``  build a component from Python or WAT in the cell, or a stub (:func:`wasmlab.build`)
 ``%component``   the same for a stub or an existing ``.wasm`` (:func:`wasmlab.load`)
+``%%wat``        a core module in WAT to call and run (:func:`wasmlab.load_module`)
 ``%%wac``        compose components with WAC (:func:`wasmlab.compose`)
 
 Settings are traitlets, so ``%config Wasmlab.progress = False`` works.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import keyword
+import re
 
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
@@ -103,6 +105,24 @@ class Wasmlab(Magics, Configurable):
         built = self._run(f"%%component {line}", cell, work)
         built.compiled()  # the first compile belongs to this cell's progress, not to the first call
         return self._bind(args.name, built)
+
+    @magic_arguments()
+    @argument("name", help="the Python variable the module (or component) is bound to")
+    @argument("--world", "-w", default=None, help="make the core module a component implementing this world")
+    @cell_magic
+    def wat(self, line: str, cell: str):
+        """WAT in the cell: a core ``(module ...)`` you can call and run, or a ``(component ...)``;
+        with ``--world`` a core module is wrapped into a component of that world."""
+        args = parse_argstring(self.wat, line)
+        import wasmlab
+
+        def work(origin):
+            if args.world is not None or re.match(r"\s*(;;[^\n]*\n\s*)*\(\s*component\b", cell):
+                return wasmlab.build(world=args.world, wat=cell, name=args.name, origin=origin,
+                                     progress=self.progress)
+            return wasmlab.load_module(cell, name=args.name, origin=origin)
+
+        return self._bind(args.name, self._run(f"%%wat {line}", cell, work))
 
     @line_magic
     def wasmlab(self, line: str):

@@ -1,0 +1,102 @@
+"""Core modules: called from Python, run as WASI programs, and the sandbox's checks trapping."""
+
+import pytest
+
+from wasmlab.core import load_module
+from wasmlab.errors import ArgumentError, BuildError, LoadError, Trap
+
+CHECKS_WAT = """\
+(module
+  (type $unary (func (param i32) (result i32)))
+  (type $binary (func (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (table 2 funcref)
+  (elem (i32.const 0) $double $add)
+  (func $double (type $unary) (i32.mul (local.get 0) (i32.const 2)))
+  (func $add (type $binary) (i32.add (local.get 0) (local.get 1)))
+  (func (export "add") (param i32 i32) (result i32) (call $add (local.get 0) (local.get 1)))
+  (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+  (func (export "call_unary") (param i32 i32) (result i32)
+    (call_indirect (type $unary) (local.get 1) (local.get 0)))
+  (func (export "divide") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+  (func (export "forever") (loop $l (br $l))))
+"""
+
+HELLO_WASI_WAT = """\
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "hello from WASI\\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 16))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (call $exit (i32.const 3))))
+"""
+
+
+@pytest.fixture(scope="module")
+def checks():
+    return load_module(CHECKS_WAT, name="checks")
+
+
+def test_numbers_in_and_out(checks):
+    assert checks.add(2, 3) == 5
+    assert checks.call_unary(0, 21) == 42  # table slot 0 has the right signature
+    assert "add: func(i32, i32) -> i32" in checks.summary()
+
+
+def test_out_of_bounds_memory_access_traps(checks):
+    with pytest.raises(Trap) as info:
+        checks.load(70000)  # one 64 KiB page of memory
+    assert info.value.trap_kind == "out-of-bounds memory access"
+    assert checks.load(0) == 0  # the next call works
+
+
+def test_indirect_call_with_the_wrong_signature_traps(checks):
+    with pytest.raises(Trap) as info:
+        checks.call_unary(1, 5)  # slot 1 holds a two-parameter function
+    assert info.value.trap_kind == "indirect call signature mismatch"
+
+
+def test_divide_by_zero_and_time_limit(checks):
+    with pytest.raises(Trap) as info:
+        checks.divide(1, 0)
+    assert info.value.trap_kind == "integer divide by zero"
+    from wasmlab.capabilities import Limits
+
+    checks.limits = Limits(timeout=0.2)
+    try:
+        with pytest.raises(Trap) as info:
+            checks.forever()
+        assert info.value.trap_kind == "timeout"
+    finally:
+        checks.limits = Limits()
+
+
+def test_wrong_arguments_are_refused_before_the_call(checks):
+    with pytest.raises(ArgumentError):
+        checks.add(1)
+    with pytest.raises(ArgumentError):
+        checks.add("1", 2)
+    with pytest.raises(ArgumentError):
+        checks.add(1 << 40, 2)
+
+
+def test_wasi_program_output_and_exit_code():
+    hello = load_module(HELLO_WASI_WAT, name="hello")
+    assert hello.is_wasi
+    result = hello.run(echo=False)
+    assert result.stdout == "hello from WASI\n"
+    assert result.exit_code == 3
+
+
+def test_bad_modules_are_clear_errors(tmp_path):
+    with pytest.raises(BuildError) as info:
+        load_module("(module\n  (func (result i32)\n    i32.nonsense))", origin="cell")
+    assert info.value.location.line == 3
+    with pytest.raises(LoadError):
+        load_module(b"\0asm\x01\x00\x00\x00\xff\xff")
+    with pytest.raises(LoadError):
+        load_module(tmp_path / "missing.wasm")
