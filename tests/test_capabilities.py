@@ -176,3 +176,27 @@ def test_sizes_parse_like_the_command_line():
     assert parse_size(4096) == 4096
     with pytest.raises(ArgumentError):
         parse_size("lots")
+
+
+def test_ctrl_c_stops_a_component_call_and_the_next_call_works(probe):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import os, signal, threading, time, wasmlab\n"
+        "from test_capabilities import PROBE_WIT, PROBE_PY\n"
+        "wasmlab.define_wit(PROBE_WIT)\n"
+        "probe = wasmlab.build(world='test:probe/probe', python=PROBE_PY, progress=False)\n"
+        "probe.compiled()\n"
+        "threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()\n"
+        "try:\n"
+        "    probe.spin()\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n"
+        "print(probe.read_file('/nope')[:6])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).parent)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["interrupted", "error:"]

@@ -100,3 +100,29 @@ def test_bad_modules_are_clear_errors(tmp_path):
         load_module(b"\0asm\x01\x00\x00\x00\xff\xff")
     with pytest.raises(LoadError):
         load_module(tmp_path / "missing.wasm")
+
+
+INTERRUPT_SCRIPT = """
+import os, signal, threading, time
+from wasmlab.core import load_module
+m = load_module('(module (func (export "forever") (loop $l (br $l))) (func (export "one") (result i32) i32.const 1))')
+threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+start = time.time()
+try:
+    m.forever()
+except KeyboardInterrupt:
+    print("interrupted after %.1f s" % (time.time() - start))
+print("next call:", m.one())
+"""
+
+
+def test_ctrl_c_stops_running_wasm_and_the_process_goes_on():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", INTERRUPT_SCRIPT], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("interrupted after")
+    assert float(lines[0].split()[2]) < 10
+    assert lines[1] == "next call: 1"

@@ -341,13 +341,16 @@ class Instance:
         mark = len(self.output.stderr)
         name = "#".join(path)
         try:
-            with runtime.time_limit(self.store, self.limits.timeout) as clock:
+            with runtime.guarded(self.store, self.limits.timeout) as guard:
                 return _calls.call(self.store, func, function, args, kwargs, name=name)
         except wasmtime.WasmtimeError as exc:
             self.poisoned = True
             stderr = self.output.stderr[mark:].decode("utf-8", errors="replace")
             raise runtime.trap_from(exc, function=name, stderr=stderr, limits=self.limits,
-                                    timed_out=clock.expired) from None
+                                    guard=guard) from None
+        except KeyboardInterrupt:
+            self.poisoned = True  # stopped mid-call: the next call gets a fresh instance
+            raise
 
 
 def load(source: str | os.PathLike | bytes, *, name: str | None = None, imports: dict | None = None) -> Component:

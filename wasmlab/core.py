@@ -105,11 +105,11 @@ class CoreModule:
         store, instance = self._instantiate(output)
         func = instance.exports(store)[export]
         try:
-            with runtime.time_limit(store, self.limits.timeout) as clock:
+            with runtime.guarded(store, self.limits.timeout) as guard:
                 return func(store, *args)
         except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
             raise runtime.trap_from(exc, function=export, stderr=output.stderr_text(), limits=self.limits,
-                                    timed_out=clock.expired) from None
+                                    guard=guard) from None
 
     def run(self, *args: str, stdin: str | bytes | None = None, echo: bool = True) -> RunResult:
         """Run the module as a WASI program (its ``_start``): arguments, stdin, captured output."""
@@ -128,13 +128,13 @@ class CoreModule:
         start = instance.exports(store)["_start"]
         exit_code = 0
         try:
-            with runtime.time_limit(store, self.limits.timeout) as clock:
+            with runtime.guarded(store, self.limits.timeout) as guard:
                 start(store)
         except wasmtime.ExitTrap as exc:
             exit_code = exc.code
         except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
             raise runtime.trap_from(exc, function="_start", stderr=output.stderr_text(), limits=self.limits,
-                                    timed_out=clock.expired) from None
+                                    guard=guard) from None
         return RunResult(exit_code, output.stdout.decode("utf-8", "replace"), output.stderr_text())
 
 

@@ -12,6 +12,8 @@ import contextlib
 import functools
 import hashlib
 import re
+import signal
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -104,30 +106,75 @@ def new_store() -> wasmtime.Store:
     return store
 
 
-class _Clock:
+class _Guard:
+    """What stopped a guarded run, if anything."""
+
     expired = False
+    interrupted = False
+
+
+class _InterruptWatcher:
+    """Turns Ctrl-C (the kernel's stop button) into an epoch bump while Wasm runs.
+
+    Python runs signal handlers only between bytecodes, never inside a long Wasm call; but
+    the C-level handler writes the signal number to the wakeup fd at once, and this thread,
+    waiting on that fd, interrupts the guest.
+    """
+
+    def __init__(self):
+        self.reader, self.writer = socket.socketpair()
+        self.writer.setblocking(False)
+        self.guard: _Guard | None = None
+        threading.Thread(target=self._watch, name="wasmlab-interrupt", daemon=True).start()
+
+    def _watch(self) -> None:
+        while True:
+            data = self.reader.recv(64)
+            if not data:
+                return
+            guard = self.guard
+            if guard is not None and signal.SIGINT in data:
+                guard.interrupted = True
+                engine().increment_epoch()
+
+
+@functools.lru_cache(maxsize=1)
+def _watcher() -> _InterruptWatcher:
+    return _InterruptWatcher()
 
 
 @contextlib.contextmanager
-def time_limit(store: wasmtime.Store, seconds: float | None):
-    """Interrupt the guest after ``seconds`` of wall-clock time (epoch interruption)."""
-    clock = _Clock()
-    if seconds is None:
-        yield clock
+def guarded(store: wasmtime.Store, timeout: float | None):
+    """Run Wasm that stops after ``timeout`` seconds and on Ctrl-C (epoch interruption)."""
+    guard = _Guard()
+    on_main = threading.current_thread() is threading.main_thread()
+    if timeout is None and not on_main:
+        yield guard
         return
+    timer = None
+    if timeout is not None:
+        def expire():
+            guard.expired = True
+            engine().increment_epoch()
 
-    def expire():
-        clock.expired = True
-        engine().increment_epoch()
-
+        timer = threading.Timer(timeout, expire)
+        timer.daemon = True
+    previous_fd = None
+    if on_main:
+        watcher = _watcher()
+        watcher.guard = guard
+        previous_fd = signal.set_wakeup_fd(watcher.writer.fileno(), warn_on_full_buffer=False)
     store.set_epoch_deadline(1)
-    timer = threading.Timer(seconds, expire)
-    timer.daemon = True
-    timer.start()
+    if timer is not None:
+        timer.start()
     try:
-        yield clock
+        yield guard
     finally:
-        timer.cancel()
+        if timer is not None:
+            timer.cancel()
+        if on_main:
+            signal.set_wakeup_fd(previous_fd)
+            _watcher().guard = None
         store.set_epoch_deadline(_NO_DEADLINE)
 
 
@@ -179,11 +226,13 @@ _FRAME = re.compile(r"^\s*\d+:\s+0x[0-9a-f]+\s+-\s+(.*)$")
 
 
 def trap_from(exc: wasmtime.WasmtimeError, *, function: str = "", stderr: str = "", limits=None,
-              timed_out: bool = False) -> WasmlabError:
-    """A wasmtime error from a call as a short, readable :class:`Trap`."""
+              guard: _Guard | None = None) -> BaseException:
+    """A wasmtime error from a call as a short, readable :class:`Trap` (or the interrupt it was)."""
     text = str(exc)
     where = f" in {function}" if function else ""
-    if timed_out and "interrupt" in text:
+    if guard is not None and guard.interrupted and "interrupt" in text:
+        return KeyboardInterrupt(f"Wasm interrupted{where}")
+    if guard is not None and guard.expired and "interrupt" in text:
         return Trap(f"the time limit of {limits.timeout:g} s was reached{where}", trap_kind="timeout",
                     hint="raise it with Limits(timeout=...) or --timeout, or look for an endless loop")
     if limits is not None and limits.max_memory is not None and _looks_out_of_memory(text, stderr):
