@@ -200,3 +200,17 @@ def test_ctrl_c_stops_a_component_call_and_the_next_call_works(probe):
                           cwd=Path(__file__).parent)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == ["interrupted", "error:"]
+
+
+def test_fuel_budget_on_a_component(probe):
+    probe.limits = Limits(fuel=50_000_000)
+    try:
+        assert probe.read_file("/nope").startswith("error:")
+        used = probe.fuel_consumed
+        assert 0 < used < 50_000_000
+        with pytest.raises(Trap) as info:
+            probe.spin()
+        assert info.value.trap_kind == "fuel"
+    finally:
+        probe.limits = Limits()
+    assert probe.read_file("/nope").startswith("error:")

@@ -126,3 +126,22 @@ def test_ctrl_c_stops_running_wasm_and_the_process_goes_on():
     assert lines[0].startswith("interrupted after")
     assert float(lines[0].split()[2]) < 10
     assert lines[1] == "next call: 1"
+
+
+def test_fuel_is_deterministic_and_a_budget_stops_endless_loops(checks):
+    from wasmlab.capabilities import Limits
+
+    checks.limits = Limits(fuel=1_000_000)
+    try:
+        checks.add(1, 2)
+        first = checks.fuel_consumed
+        checks.add(1, 2)
+        assert first == checks.fuel_consumed and 0 < first < 100
+        with pytest.raises(Trap) as info:
+            checks.forever()
+        assert info.value.trap_kind == "fuel"
+        assert "fuel budget of 1,000,000" in info.value.message
+        assert checks.fuel_consumed == 1_000_000
+        assert checks.add(2, 2) == 4
+    finally:
+        checks.limits = Limits()

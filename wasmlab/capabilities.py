@@ -201,10 +201,12 @@ def parse_size(text: str | int) -> int:
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-run limits: wall-clock ``timeout`` in seconds, ``max_memory`` in bytes (or "64M")."""
+    """Per-run limits: wall-clock ``timeout`` in seconds, ``max_memory`` in bytes (or "64M"),
+    ``fuel``: a deterministic budget of Wasm instructions per call."""
 
     timeout: float | None = None
     max_memory: int | str | None = None
+    fuel: int | None = None
 
     def __post_init__(self):
         if self.max_memory is not None:

@@ -84,7 +84,7 @@ def _call(args) -> int:
 
     component = load(args.component)
     component.grants = _grants(args)
-    component.limits = Limits(timeout=args.timeout, max_memory=args.max_memory)
+    component.limits = Limits(timeout=args.timeout, max_memory=args.max_memory, fuel=args.fuel)
     target, arg_texts = wave.parse_call(args.expression)
     exported = component.export(target)
     params = exported.function.params
@@ -92,7 +92,11 @@ def _call(args) -> int:
         raise WasmlabError(f"{target} takes {len(params)} argument(s), got {len(arg_texts)}",
                            hint="signature: " + exported.function.signature())
     values = [wave.parse(text, ty) for text, (_, ty) in zip(arg_texts, params)]
-    result = exported(*values)
+    try:
+        result = exported(*values)
+    finally:
+        if args.fuel is not None and component.fuel_consumed is not None:
+            print(f"fuel consumed: {component.fuel_consumed}", file=sys.stderr)
     if exported.function.result is not None:
         print(wave.format(result, exported.function.result))
     return 0
@@ -123,6 +127,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-ip-name-lookup", action="store_true", help="allow DNS name lookup")
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="stop a run after this long")
     parser.add_argument("--max-memory", default=None, metavar="SIZE", help="bytes, or with K/M/G: 64M")
+    parser.add_argument("--fuel", type=int, default=None, metavar="N",
+                        help="a deterministic budget of Wasm instructions; the fuel used is reported")
 
 
 def _wac(args) -> int:

@@ -47,7 +47,7 @@ class Component:
         self.cached = cached
         self.host_imports: dict = dict(imports or {})
         self._entry = entry
-        self._compiled: wc.Component | None = None
+        self._compiled: dict[bool, wc.Component] = {}
         self._instance: Instance | None = None
         self._export_indexes: dict[tuple, wc.ExportIndex | None] = {}
         self._grants = Grants()
@@ -110,11 +110,12 @@ class Component:
         return component_bundle(self)
 
     # ---- running ----------------------------------------------------------------------
-    def compiled(self) -> wc.Component:
-        if self._compiled is None:
-            self._compiled = runtime.compile_component(self.wasm_path, entry=self._entry,
+    def compiled(self, *, fuel: bool = False) -> wc.Component:
+        """The compiled component (for the fuel-counting engine with ``fuel``); cached on disk."""
+        if fuel not in self._compiled:
+            self._compiled[fuel] = runtime.compile_component(self.wasm_path, entry=self._entry, fuel=fuel,
                                                        title=f"loading {self.name}")
-        return self._compiled
+        return self._compiled[fuel]
 
     def instantiate(self, imports: dict | None = None, *, grants: Grants | None = None,
                     limits: Limits | None = None, stub_missing: bool = False, echo: bool = True) -> "Instance":
@@ -157,13 +158,19 @@ class Component:
         """Drop the instance calls run in; the next call starts fresh."""
         self._instance = None
 
-    def export_index(self, *path: str) -> wc.ExportIndex | None:
-        if path not in self._export_indexes:
-            parent = self.export_index(*path[:-1]) if len(path) > 1 else None
+    @property
+    def fuel_consumed(self) -> int | None:
+        """Fuel the last call used, when ``limits.fuel`` is set (about one unit per instruction)."""
+        return self._instance.fuel_consumed if self._instance is not None else None
+
+    def export_index(self, *path: str, fuel: bool = False) -> wc.ExportIndex | None:
+        key = (fuel, *path)
+        if key not in self._export_indexes:
+            parent = self.export_index(*path[:-1], fuel=fuel) if len(path) > 1 else None
             if len(path) > 1 and parent is None:
                 return None
-            self._export_indexes[path] = self.compiled().get_export_index(path[-1], parent)
-        return self._export_indexes[path]
+            self._export_indexes[key] = self.compiled(fuel=fuel).get_export_index(path[-1], parent)
+        return self._export_indexes[key]
 
     # ---- exports as attributes ----------------------------------------------------------
     def _namespace(self) -> dict[str, WorldItem]:
@@ -305,12 +312,14 @@ class Instance:
         self.limits = limits
         self.output = runtime.GuestOutput(echo=echo)
         self.poisoned = False
-        self.store = runtime.new_store()
+        self.store = runtime.new_store(limits.fuel)
+        self.fuel_consumed: int | None = None  # by the last call, when it ran with a fuel budget
         self.store.set_wasi(grants.wasi_config(self.output))
         if limits.max_memory is not None:
             self.store.set_limits(memory_size=limits.max_memory)
-        compiled = component.compiled()
-        linker = wc.Linker(runtime.engine())
+        self._fuel = limits.fuel is not None
+        compiled = component.compiled(fuel=self._fuel)
+        linker = wc.Linker(runtime.engine(self._fuel))
         linker.add_wasip2()
         from . import _linking
 
@@ -324,7 +333,7 @@ class Instance:
     def _func(self, path: tuple[str, ...]):
         func = self._funcs.get(path)
         if func is None:
-            index = self.component.export_index(*path)
+            index = self.component.export_index(*path, fuel=self._fuel)
             func = self._instance.get_func(self.store, index) if index is not None else None
             if func is None:
                 raise WasmlabError(f"the component has no exported function {'#'.join(path)}")
@@ -340,9 +349,15 @@ class Instance:
         func = self._func(path)
         mark = len(self.output.stderr)
         name = "#".join(path)
+        if self._fuel:
+            self.store.set_fuel(self.limits.fuel)  # every call gets the whole budget
         try:
             with runtime.guarded(self.store, self.limits.timeout) as guard:
-                return _calls.call(self.store, func, function, args, kwargs, name=name)
+                try:
+                    return _calls.call(self.store, func, function, args, kwargs, name=name)
+                finally:
+                    if self._fuel:
+                        self.fuel_consumed = self.limits.fuel - self.store.get_fuel()
         except wasmtime.WasmtimeError as exc:
             self.poisoned = True
             stderr = self.output.stderr[mark:].decode("utf-8", errors="replace")

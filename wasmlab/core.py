@@ -5,6 +5,7 @@ sandbox's own checks (bounds, signatures) trapping for real.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -35,11 +36,22 @@ class RunResult:
 class CoreModule:
     """A compiled core module.  Exported functions are attributes; ``run()`` runs ``_start``."""
 
-    def __init__(self, name: str, module: wasmtime.Module):
+    def __init__(self, name: str, wasm: bytes):
         self.name = name
-        self.module = module
+        self.wasm = wasm
         self.grants = Grants()
         self.limits = Limits()
+        self.fuel_consumed: int | None = None  # by the last call or run with a fuel budget
+        self._modules: dict[bool, wasmtime.Module] = {}
+
+    def compiled(self, *, fuel: bool = False) -> wasmtime.Module:
+        if fuel not in self._modules:
+            self._modules[fuel] = wasmtime.Module(runtime.engine(fuel), self.wasm)
+        return self._modules[fuel]
+
+    @property
+    def module(self) -> wasmtime.Module:
+        return self.compiled()
 
     @property
     def exports(self) -> dict[str, wasmtime.ExternType]:
@@ -69,15 +81,16 @@ class CoreModule:
         return {"text/plain": self.summary()}
 
     def _instantiate(self, output: runtime.GuestOutput):
-        store = runtime.new_store()
+        fuel = self.limits.fuel is not None
+        store = runtime.new_store(self.limits.fuel)
         if self.limits.max_memory is not None:
             store.set_limits(memory_size=self.limits.max_memory)
-        linker = wasmtime.Linker(runtime.engine())
+        linker = wasmtime.Linker(runtime.engine(fuel))
         if self.is_wasi:
             linker.define_wasi()
             store.set_wasi(self.grants.wasi_config(output))
         try:
-            return store, linker.instantiate(store, self.module)
+            return store, linker.instantiate(store, self.compiled(fuel=fuel))
         except wasmtime.WasmtimeError as exc:
             raise WasmlabError(f"cannot instantiate {self.name}: {str(exc).splitlines()[0]}",
                                hint="a core module may only import WASI preview 1 here") from None
@@ -105,7 +118,7 @@ class CoreModule:
         store, instance = self._instantiate(output)
         func = instance.exports(store)[export]
         try:
-            with runtime.guarded(store, self.limits.timeout) as guard:
+            with runtime.guarded(store, self.limits.timeout) as guard, self._metered(store):
                 return func(store, *args)
         except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
             raise runtime.trap_from(exc, function=export, stderr=output.stderr_text(), limits=self.limits,
@@ -128,7 +141,7 @@ class CoreModule:
         start = instance.exports(store)["_start"]
         exit_code = 0
         try:
-            with runtime.guarded(store, self.limits.timeout) as guard:
+            with runtime.guarded(store, self.limits.timeout) as guard, self._metered(store):
                 start(store)
         except wasmtime.ExitTrap as exc:
             exit_code = exc.code
@@ -136,6 +149,15 @@ class CoreModule:
             raise runtime.trap_from(exc, function="_start", stderr=output.stderr_text(), limits=self.limits,
                                     guard=guard) from None
         return RunResult(exit_code, output.stdout.decode("utf-8", "replace"), output.stderr_text())
+
+
+    @contextlib.contextmanager
+    def _metered(self, store):
+        try:
+            yield
+        finally:
+            if self.limits.fuel is not None:
+                self.fuel_consumed = self.limits.fuel - store.get_fuel()
 
 
 def _describe(ty) -> str:
@@ -174,11 +196,12 @@ def load_module(source: str | os.PathLike | bytes, *, name: str | None = None, o
         raise LoadError("not a WebAssembly binary (it does not start with \\0asm)")
     if data[4:8] != b"\x01\x00\x00\x00":
         raise LoadError("this is a component, not a core module", hint="load components with wasmlab.load")
+    module = CoreModule(name or default, data)
     try:
-        module = wasmtime.Module(runtime.engine(), data)
+        module.compiled()
     except wasmtime.WasmtimeError as exc:
         raise LoadError("not a valid core module", detail="\n".join(str(exc).splitlines()[:6])) from None
-    return CoreModule(name or default, module)
+    return module
 
 
 def _wat_to_wasm(text: str, origin: str) -> bytes:

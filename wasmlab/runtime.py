@@ -31,14 +31,32 @@ __all__ = ["engine", "engine_tag", "compile_component", "new_store", "trap_from"
 _NO_DEADLINE = 1 << 62
 
 
-@functools.lru_cache(maxsize=1)
-def engine() -> wasmtime.Engine:
-    """The session's engine: epoch interruption on (time limits, kernel interrupts)."""
+def engine(fuel: bool = False) -> wasmtime.Engine:
+    """The session's engine: epoch interruption on (time limits, kernel interrupts).
+
+    Counting fuel makes every compiled function check a counter, so runs with a fuel budget
+    get an engine (and compiled artifacts) of their own and the others stay fast.
+    """
+    if fuel not in _engines:
+        _engines[fuel] = _new_engine(fuel)
+    return _engines[fuel]
+
+
+_engines: dict[bool, wasmtime.Engine] = {}
+
+
+def _new_engine(fuel: bool) -> wasmtime.Engine:
     config = wasmtime.Config()
     config.epoch_interruption = True
     config.wasm_component_model = True
+    config.consume_fuel = fuel
     _enable_component_model_async(config)
     return wasmtime.Engine(config)
+
+
+def _interrupt_engines() -> None:
+    for eng in list(_engines.values()):
+        eng.increment_epoch()
 
 
 def _enable_component_model_async(config: wasmtime.Config) -> None:
@@ -49,20 +67,21 @@ def _enable_component_model_async(config: wasmtime.Config) -> None:
         setter(config.ptr(), True)
 
 
-@functools.lru_cache(maxsize=1)
-def engine_tag() -> str:
+@functools.lru_cache(maxsize=2)
+def engine_tag(fuel: bool = False) -> str:
     """Names compiled artifacts: they only load into an engine of the same version and config."""
     from importlib.metadata import version
 
-    return hashlib.sha256(f"wasmtime-{version('wasmtime')}-epoch-cm-async".encode()).hexdigest()[:16]
+    flags = "epoch-cm-async" + ("-fuel" if fuel else "")
+    return hashlib.sha256(f"wasmtime-{version('wasmtime')}-{flags}".encode()).hexdigest()[:16]
 
 
-def compile_component(wasm_path: Path, *, entry: cache.CacheEntry | None = None,
+def compile_component(wasm_path: Path, *, entry: cache.CacheEntry | None = None, fuel: bool = False,
                       progress: bool = True, title: str = "compiling") -> wc.Component:
     """Compile (or deserialize the cached compile of) the component at ``wasm_path``."""
-    eng = engine()
+    eng = engine(fuel)
     if entry is not None:
-        compiled = entry.compiled(engine_tag())
+        compiled = entry.compiled(engine_tag(fuel))
         if compiled.is_file():
             try:
                 return wc.Component.deserialize_file(eng, str(compiled))
@@ -94,15 +113,18 @@ def compile_component(wasm_path: Path, *, entry: cache.CacheEntry | None = None,
         raise LoadError("not a valid component", detail=_first_lines(str(exc), 6),
                         hint="check it with `wasm-tools validate`") from None
     if entry is not None:
-        entry.write_compiled(engine_tag(), bytes(component.serialize()))
+        entry.write_compiled(engine_tag(fuel), bytes(component.serialize()))
     if reporter.elapsed > 0.5:
         reporter.done(f"compiled in {reporter.elapsed:.1f} s (cached for next time)")
     return component
 
 
-def new_store() -> wasmtime.Store:
-    store = wasmtime.Store(engine())
+def new_store(fuel: int | None = None) -> wasmtime.Store:
+    """A store; with ``fuel`` it runs on the fuel-counting engine with that budget."""
+    store = wasmtime.Store(engine(fuel is not None))
     store.set_epoch_deadline(_NO_DEADLINE)
+    if fuel is not None:
+        store.set_fuel(fuel)
     return store
 
 
@@ -135,7 +157,7 @@ class _InterruptWatcher:
             guard = self.guard
             if guard is not None and signal.SIGINT in data:
                 guard.interrupted = True
-                engine().increment_epoch()
+                _interrupt_engines()
 
 
 @functools.lru_cache(maxsize=1)
@@ -155,7 +177,7 @@ def guarded(store: wasmtime.Store, timeout: float | None):
     if timeout is not None:
         def expire():
             guard.expired = True
-            engine().increment_epoch()
+            _interrupt_engines()
 
         timer = threading.Timer(timeout, expire)
         timer.daemon = True
@@ -232,6 +254,9 @@ def trap_from(exc: wasmtime.WasmtimeError, *, function: str = "", stderr: str = 
     where = f" in {function}" if function else ""
     if guard is not None and guard.interrupted and "interrupt" in text:
         return KeyboardInterrupt(f"Wasm interrupted{where}")
+    if "all fuel consumed" in text and limits is not None and limits.fuel is not None:
+        return Trap(f"the fuel budget of {limits.fuel:,} was used up{where}", trap_kind="fuel",
+                    hint="raise it with Limits(fuel=...) or --fuel; fuel counts Wasm instructions")
     if guard is not None and guard.expired and "interrupt" in text:
         return Trap(f"the time limit of {limits.timeout:g} s was reached{where}", trap_kind="timeout",
                     hint="raise it with Limits(timeout=...) or --timeout, or look for an endless loop")
