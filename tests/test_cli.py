@@ -72,3 +72,11 @@ def test_inspect_refuses_a_non_component(tmp_path):
     junk.write_bytes(b"hello")
     proc = run_cli("inspect", str(junk))
     assert proc.returncode == 1 and "not a WebAssembly binary" in proc.stderr
+
+
+def test_wit_check_resolves_wasi_for_a_folder_without_deps(tmp_path):
+    (tmp_path / "world.wit").write_text("package demo:env;\nworld w { import wasi:cli/environment@0.2.6; }\n")
+    proc = run_cli("wit", "check", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    proc = run_cli("wit", "check", str(tmp_path / "missing"))
+    assert proc.returncode == 1 and "no such file or folder" in proc.stderr

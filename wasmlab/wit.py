@@ -240,13 +240,11 @@ def define(source: str, *, origin: str = "<wit>", deps_dir: str | os.PathLike | 
 def check_paths(paths: list[str | os.PathLike]) -> list[WitError]:
     """Validate WIT files or folders (folders may hold ``deps/``); the errors found, located in files."""
     errors = []
-    for path in map(Path, paths):
-        if not path.exists():
-            errors.append(WitError(f"{path}: no such file or folder"))
-            continue
-        result = wasm_tools("component", "wit", path, "--color", "never", check=False)
-        if not result.ok:
-            errors.append(_located_wit_error(result.stderr, None, None, None))
+    for path in paths:
+        try:
+            WitRegistry().define_path(path)
+        except WitError as err:
+            errors.append(err)
     return errors
 
 
