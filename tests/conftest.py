@@ -98,5 +98,5 @@ def run_cli(*args: str, cwd=None, input: str | None = None) -> subprocess.Comple
     """The wasmlab command as a user runs it (a separate process, same environment)."""
     script = Path(sys.executable).with_name("wasmlab")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "wasmlab.cli"]
-    return subprocess.run([*command, *args], capture_output=True, text=True,
-                          cwd=cwd, input=input, env=os.environ.copy())
+    return subprocess.run([*command, *args], capture_output=True, text=True, cwd=cwd, input=input,
+                          stdin=subprocess.DEVNULL if input is None else None, env=os.environ.copy())

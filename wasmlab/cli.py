@@ -7,6 +7,7 @@ failure, values in WAVE text (wasmtime's ``--invoke`` syntax).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -102,6 +103,23 @@ def _call(args) -> int:
     return 0
 
 
+def _run(args) -> int:
+    from .core import load_module
+    from .component import load
+
+    path = Path(args.component)
+    head = path.read_bytes()[:8] if path.is_file() else b""
+    is_core = head[4:8] == b"\x01\x00\x00\x00" or (path.suffix == ".wat" and "(component" not in path.read_text()[:200])
+    program = load_module(path) if is_core else load(path)
+    # a program run from the shell reads and writes the shell's own stdin, stdout and stderr
+    program.grants = dataclasses.replace(_grants(args), inherit_stdio=True)
+    program.limits = Limits(timeout=args.timeout, max_memory=args.max_memory, fuel=args.fuel)
+    result = program.run(*args.args)
+    if args.fuel is not None and program.fuel_consumed is not None:
+        print(f"fuel consumed: {program.fuel_consumed}", file=sys.stderr)
+    return result.exit_code
+
+
 def _grants(args) -> Grants:
     grants = Grants()
     for spec, read_only in [(d, False) for d in args.dir] + [(d, True) for d in args.ro_dir]:
@@ -168,6 +186,12 @@ def _parser() -> argparse.ArgumentParser:
                       "or ns:pkg/iface@ver#func")
     _add_run_options(call)
     call.set_defaults(run=_call)
+
+    run = sub.add_parser("run", help="run a command (a wasi:cli/run component or a WASI core module)")
+    run.add_argument("component")
+    run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the program")
+    _add_run_options(run)
+    run.set_defaults(run=_run)
 
     wac = sub.add_parser("wac", help="compose components with WAC (parse, resolve, compose, plug)",
                          add_help=False)

@@ -21,7 +21,7 @@ from wasmtime import component as wc
 from . import cache, runtime
 from ._wittypes import Function, Interface, Resolve, World, WorldItem
 from .capabilities import CAPABILITIES, Grants, Limits, group_imports
-from .errors import LoadError, WasmlabError
+from .errors import GuestExit, LoadError, WasmlabError
 
 __all__ = ["Component", "Instance", "load"]
 
@@ -52,6 +52,7 @@ class Component:
         self._export_indexes: dict[tuple, wc.ExportIndex | None] = {}
         self._grants = Grants()
         self._limits = Limits()
+        self._last_fuel: int | None = None
 
     # ---- what it is -------------------------------------------------------------------
     @property
@@ -160,8 +161,8 @@ class Component:
 
     @property
     def fuel_consumed(self) -> int | None:
-        """Fuel the last call used, when ``limits.fuel`` is set (about one unit per instruction)."""
-        return self._instance.fuel_consumed if self._instance is not None else None
+        """Fuel the last call or run used, when ``limits.fuel`` is set (about one unit per instruction)."""
+        return self._last_fuel
 
     def export_index(self, *path: str, fuel: bool = False) -> wc.ExportIndex | None:
         key = (fuel, *path)
@@ -232,6 +233,31 @@ class Component:
     def call(self, target: str, *args, **kwargs):
         """Call an export by name (see :meth:`export`)."""
         return self.export(target)(*args, **kwargs)
+
+    def run(self, *args: str, stdin: str | bytes | None = None, echo: bool = True) -> runtime.RunResult:
+        """Run a command component (one exporting ``wasi:cli/run``) in a fresh instance.
+
+        ``args`` follow the program name; output streams into the cell while it runs and is
+        kept in the result with the exit code.
+        """
+        run_key = next((k for k in self.exports if k.split("@")[0] == "wasi:cli/run"), None)
+        if run_key is None:
+            raise WasmlabError(f"component {self.name} is not a command: it does not export wasi:cli/run",
+                               hint="call its exported functions instead")
+        grants = self.grants.with_args(self.name, *args)
+        if stdin is not None:
+            grants = grants.with_stdin(stdin)
+        instance = self.instantiate(grants=grants, echo=echo)
+        exit_code = 0
+        try:
+            outcome = instance.call((run_key, "run"), self.exports[run_key].interface.functions["run"], (), {})
+            exit_code = 1 if getattr(outcome, "tag", "ok") == "err" else 0
+        except GuestExit as exc:
+            exit_code = exc.code  # WASI 0.2 exits carry ok/err only: err is 1
+        finally:
+            instance.close()
+        return runtime.RunResult(exit_code, instance.output.stdout.decode("utf-8", "replace"),
+                                 instance.output.stderr_text())
 
 
 def _is_toolchain_export(key: str, item: WorldItem) -> bool:
@@ -330,6 +356,12 @@ class Instance:
             raise _linking.link_error(component, imports, exc) from None
         self._funcs: dict[tuple, object] = {}
 
+    def close(self) -> None:
+        """Free the store now (an exited or trapped guest's resources go with it)."""
+        self.poisoned = True
+        self._funcs.clear()
+        self.store.close()
+
     def _func(self, path: tuple[str, ...]):
         func = self._funcs.get(path)
         if func is None:
@@ -358,6 +390,10 @@ class Instance:
                 finally:
                     if self._fuel:
                         self.fuel_consumed = self.limits.fuel - self.store.get_fuel()
+                        self.component._last_fuel = self.fuel_consumed
+        except wasmtime.ExitTrap as exc:
+            self.poisoned = True  # the guest ended itself with wasi:cli/exit
+            raise GuestExit(exc.code, function=name) from None
         except wasmtime.WasmtimeError as exc:
             self.poisoned = True
             stderr = self.output.stderr[mark:].decode("utf-8", errors="replace")

@@ -15,22 +15,7 @@ from . import runtime
 from .capabilities import Grants, Limits
 from .errors import ArgumentError, LoadError, WasmlabError
 
-__all__ = ["CoreModule", "load_module", "RunResult"]
-
-
-class RunResult:
-    """What a program run did: exit code and captured output."""
-
-    def __init__(self, exit_code: int, stdout: str, stderr: str):
-        self.exit_code = exit_code
-        self.stdout = stdout
-        self.stderr = stderr
-
-    def __repr__(self) -> str:
-        return f"<RunResult exit_code={self.exit_code}>"
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/plain": f"exit code {self.exit_code}"}
+__all__ = ["CoreModule", "load_module"]
 
 
 class CoreModule:
@@ -148,7 +133,7 @@ class CoreModule:
         except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
             raise runtime.trap_from(exc, function="_start", stderr=output.stderr_text(), limits=self.limits,
                                     guard=guard) from None
-        return RunResult(exit_code, output.stdout.decode("utf-8", "replace"), output.stderr_text())
+        return runtime.RunResult(exit_code, output.stdout.decode("utf-8", "replace"), output.stderr_text())
 
 
     @contextlib.contextmanager

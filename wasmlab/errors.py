@@ -19,6 +19,7 @@ __all__ = [
     "ArgumentError",
     "Trap",
     "GuestError",
+    "GuestExit",
     "WacError",
     "Location",
 ]
@@ -163,3 +164,14 @@ class GuestError(WasmlabError):
         where = f"{function} returned " if function else ""
         super().__init__(f"{where}err({shown})",
                          hint="call with result=True to receive a Result object instead of an exception")
+
+
+class GuestExit(WasmlabError):
+    """The guest ended itself through ``wasi:cli/exit``; ``code`` is its exit code."""
+
+    kind = "exit"
+
+    def __init__(self, code: int, *, function: str = ""):
+        where = f" during {function}" if function else ""
+        super().__init__(f"the guest exited with code {code}{where}")
+        self.code = code

@@ -25,7 +25,7 @@ from . import cache
 from ._progress import Progress
 from .errors import LoadError, Trap, WasmlabError
 
-__all__ = ["engine", "engine_tag", "compile_component", "new_store", "trap_from", "GuestOutput"]
+__all__ = ["engine", "engine_tag", "compile_component", "new_store", "trap_from", "GuestOutput", "RunResult"]
 
 # far beyond any real run: the deadline only matters once a limit or an interrupt bumps the epoch
 _NO_DEADLINE = 1 << 62
@@ -198,6 +198,21 @@ def guarded(store: wasmtime.Store, timeout: float | None):
             signal.set_wakeup_fd(previous_fd)
             _watcher().guard = None
         store.set_epoch_deadline(_NO_DEADLINE)
+
+
+class RunResult:
+    """What a program run did: exit code and captured output."""
+
+    def __init__(self, exit_code: int, stdout: str, stderr: str):
+        self.exit_code = exit_code
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def __repr__(self) -> str:
+        return f"<RunResult exit_code={self.exit_code}>"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/plain": f"exit code {self.exit_code}"}
 
 
 class GuestOutput:
