@@ -102,7 +102,7 @@ def world_graph(world, *, title: str | None = None) -> Graph:
     """
     lines = [
         "digraph world {",
-        '  rankdir=LR; node [shape=plaintext, fontname="Helvetica"]; edge [color="#777777"];',
+        '  rankdir=LR; node [shape=plaintext, fontname="Courier"]; edge [color="#777777"];',
         f"  world [shape=box, style=\"rounded,filled\", fillcolor=\"#dde8f7\", label={_q(title or world.qualified_name)}];",
     ]
     wasi = group_imports(world.imports)
