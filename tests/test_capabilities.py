@@ -214,3 +214,33 @@ def test_fuel_budget_on_a_component(probe):
     finally:
         probe.limits = Limits()
     assert probe.read_file("/nope").startswith("error:")
+
+
+def test_report_shows_asked_granted_and_used(probe, tmp_path):
+    (tmp_path / "in.txt").write_text("data")
+    probe.grants = Grants().with_dir(tmp_path, "/data").with_env(MODE="test")
+    try:
+        assert probe.read_file("/data/in.txt") == "ok:data"
+        first = probe.report()
+        assert first.usage.files == {"/data/in.txt": {"read"}}
+        assert first.status("filesystem") == "used"
+        assert first.status("network") == "denied"
+        assert first.status("environment") == "used"  # Python reads its environment on its first call
+        assert probe.write_file("/data/out.txt", "x") == "ok:1"
+        second = probe.report()
+        assert second.usage.files == {"/data/out.txt": {"created", "wrote"}}
+        assert second.status("environment") == "granted, unused"
+        rows = {row[0]: row for row in second.rows()}
+        assert rows["network"][2] == "denied"
+        assert "/data/out.txt (created, wrote)" in rows["filesystem"][3]
+        bundle = second._repr_mimebundle_()
+        assert "<svg" in bundle["text/html"] and "denied" in bundle["text/plain"]
+    finally:
+        probe.grants = Grants()
+
+
+def test_without_grants_filesystem_is_reported_denied(probe):
+    assert probe.read_file("/etc/passwd").startswith("error:")
+    report = probe.report()
+    assert report.status("filesystem") == "denied"
+    assert report.usage.files == {}

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from .errors import ArgumentError, WasmlabError
 
-__all__ = ["CAPABILITIES", "capability_of", "group_imports", "DirGrant", "Grants", "Limits", "parse_size"]
+__all__ = ["CAPABILITIES", "capability_of", "group_imports", "DirGrant", "Grants", "Limits", "parse_size",
+           "granted_capabilities", "CapabilityReport"]
 
 # capability -> what a learner should read it as
 CAPABILITIES = {
@@ -211,3 +212,82 @@ class Limits:
     def __post_init__(self):
         if self.max_memory is not None:
             object.__setattr__(self, "max_memory", parse_size(self.max_memory))
+
+
+# ---- asked / granted / used -------------------------------------------------------------------
+
+def granted_capabilities(grants: Grants) -> set[str]:
+    """The capabilities a run with ``grants`` can exercise at all."""
+    granted = {"clocks", "random", "stdio", "exit", "io"}
+    if grants.dirs:
+        granted.add("filesystem")
+    if grants.network or grants.ip_name_lookup:
+        granted.add("network")
+    if grants.env or grants.inherit_env or grants.args:
+        granted.add("environment")
+    return granted
+
+
+class CapabilityReport:
+    """A component's capabilities: asked for (imports), granted (this run's grants), used.
+
+    Displays as a graph (component -> capabilities) and a table.
+    """
+
+    def __init__(self, name: str, import_names, grants: Grants, usage):
+        self.name = name
+        self.asked = group_imports(import_names)
+        self.grants = grants
+        self.usage = usage
+        self.granted = granted_capabilities(grants)
+        self.used = usage.used()
+
+    def status(self, capability: str) -> str:
+        if capability in self.used:
+            return "used"
+        if capability in self.granted:
+            return "granted, unused"
+        return "denied"
+
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        """(capability, asked, granted, used) for every capability the component asks for."""
+        described = self.grants.describe()
+        rows = []
+        for cap, names in self.asked.items():
+            granted = described.get(cap, "granted (always)" if cap in self.granted else "nothing")
+            if cap not in self.granted:
+                granted = "denied"
+            calls = self.usage.calls.get(cap)
+            used = f"{calls} call{'s' if calls != 1 else ''}" if calls else ""
+            if cap == "filesystem" and self.usage.files:
+                used = "; ".join(f"{p} ({', '.join(sorted(a))})" for p, a in sorted(self.usage.files.items()))
+            rows.append((cap, f"{len(names)} interface{'s' if len(names) != 1 else ''}", granted, used or "-"))
+        return rows
+
+    def table(self) -> str:
+        header = ("capability", "asked", "granted", "used")
+        rows = [header, *self.rows()]
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+
+    def graph(self):
+        from .graph import capability_graph
+
+        return capability_graph(self)
+
+    def __repr__(self) -> str:
+        return self.table()
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        import html
+
+        from .graph import RenderError
+
+        rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in self.rows())
+        table = ("<table><tr><th>capability</th><th>asked</th><th>granted</th><th>used</th></tr>"
+                 f"{rows}</table>")
+        try:
+            picture = self.graph().svg()
+        except RenderError:
+            picture = ""
+        return {"text/plain": self.table(), "text/html": picture + table}

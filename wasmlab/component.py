@@ -18,7 +18,7 @@ from pathlib import Path
 import wasmtime
 from wasmtime import component as wc
 
-from . import cache, runtime
+from . import cache, runtime, usage
 from ._wittypes import Function, Interface, Resolve, World, WorldItem
 from .capabilities import CAPABILITIES, Grants, Limits, group_imports
 from .errors import GuestExit, LoadError, WasmlabError
@@ -53,6 +53,7 @@ class Component:
         self._grants = Grants()
         self._limits = Limits()
         self._last_fuel: int | None = None
+        self._last_usage = None  # (Usage, Grants) of the last call or run
 
     # ---- what it is -------------------------------------------------------------------
     @property
@@ -159,6 +160,13 @@ class Component:
         """Drop the instance calls run in; the next call starts fresh."""
         self._instance = None
 
+    def report(self):
+        """What the component asks for, what its last call or run was granted, and what it used."""
+        from .capabilities import CapabilityReport
+
+        used, grants = self._last_usage or (usage.Usage(), self.grants)
+        return CapabilityReport(self.name, list(self.imports), grants, used)
+
     @property
     def fuel_consumed(self) -> int | None:
         """Fuel the last call or run used, when ``limits.fuel`` is set (about one unit per instruction)."""
@@ -257,7 +265,7 @@ class Component:
         finally:
             instance.close()
         return runtime.RunResult(exit_code, instance.output.stdout.decode("utf-8", "replace"),
-                                 instance.output.stderr_text())
+                                 instance.output.stderr_text(), report=self.report())
 
 
 def _is_toolchain_export(key: str, item: WorldItem) -> bool:
@@ -347,6 +355,9 @@ class Instance:
         compiled = component.compiled(fuel=self._fuel)
         linker = wc.Linker(runtime.engine(self._fuel))
         linker.add_wasip2()
+        self.meter = usage.UsageMeter()
+        usage.record_wasi_use(linker, component.imports, grants, self.meter)
+        self._files = usage.watch_files(grants)
         from . import _linking
 
         _linking.define_host_imports(linker, component, imports, stub_missing=stub_missing)
@@ -360,6 +371,7 @@ class Instance:
         """Free the store now (an exited or trapped guest's resources go with it)."""
         self.poisoned = True
         self._funcs.clear()
+        self._files.close()
         self.store.close()
 
     def _func(self, path: tuple[str, ...]):
@@ -383,11 +395,14 @@ class Instance:
         name = "#".join(path)
         if self._fuel:
             self.store.set_fuel(self.limits.fuel)  # every call gets the whole budget
+        used = self.meter.start()
+        self.component._last_usage = (used, self.grants)
         try:
             with runtime.guarded(self.store, self.limits.timeout) as guard:
                 try:
                     return _calls.call(self.store, func, function, args, kwargs, name=name)
                 finally:
+                    used.merge_files(self._files.drain())
                     if self._fuel:
                         self.fuel_consumed = self.limits.fuel - self.store.get_fuel()
                         self.component._last_fuel = self.fuel_consumed

@@ -120,3 +120,27 @@ def world_graph(world, *, title: str | None = None) -> Graph:
         lines.append(f"  world -> exp{i};")
     lines.append("}")
     return Graph("\n".join(lines))
+
+
+_STATUS_STYLE = {
+    "used": ('"filled,bold"', "#8fd18f", "#1b7f1b", "used"),
+    "granted, unused": ('"filled"', "#e4f5e4", "#5a9a5a", "granted"),
+    "denied": ('"filled,dashed"', "#fbe0e0", "#c0392b", "denied"),
+}
+
+
+def capability_graph(report) -> Graph:
+    """The component in the middle; each capability it asks for, coloured by what happened:
+    green and bold if used, pale green if granted but unused, red and dashed if denied."""
+    lines = [
+        "digraph capabilities {",
+        '  rankdir=LR; node [shape=box, fontname="Courier", fontsize=10]; edge [color="#777777"];',
+        f'  component [style="rounded,filled", fillcolor="#dde8f7", label={_q(report.name)}];',
+    ]
+    for cap, names in report.asked.items():
+        style, fill, pen, word = _STATUS_STYLE[report.status(cap)]
+        label = f"{cap}\\n{word}" + (f"\\n{len(names)} interface{'s' if len(names) != 1 else ''}")
+        lines.append(f'  "cap_{cap}" [style={style}, fillcolor="{fill}", color="{pen}", label="{label}"];')
+        lines.append(f'  component -> "cap_{cap}" [color="{pen}"{", style=dashed" if word == "denied" else ""}];')
+    lines.append("}")
+    return Graph("\n".join(lines))

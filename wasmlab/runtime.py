@@ -201,18 +201,25 @@ def guarded(store: wasmtime.Store, timeout: float | None):
 
 
 class RunResult:
-    """What a program run did: exit code and captured output."""
+    """What a program run did: exit code, captured output and, for components, the
+    capability report (asked / granted / used)."""
 
-    def __init__(self, exit_code: int, stdout: str, stderr: str):
+    def __init__(self, exit_code: int, stdout: str, stderr: str, report=None):
         self.exit_code = exit_code
         self.stdout = stdout
         self.stderr = stderr
+        self.report = report
 
     def __repr__(self) -> str:
         return f"<RunResult exit_code={self.exit_code}>"
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/plain": f"exit code {self.exit_code}"}
+        head = f"exit code {self.exit_code}"
+        if self.report is None:
+            return {"text/plain": head}
+        bundle = self.report._repr_mimebundle_()
+        return {"text/plain": f"{head}\n{bundle['text/plain']}",
+                "text/html": f"<p><b>{head}</b></p>{bundle['text/html']}"}
 
 
 class GuestOutput:
