@@ -54,6 +54,7 @@ class Component:
         self._limits = Limits()
         self._last_fuel: int | None = None
         self._last_usage = None  # (Usage, Grants) of the last call or run
+        self.last_action = None  # repeats the last call or run (the grants panel's re-run)
 
     # ---- what it is -------------------------------------------------------------------
     @property
@@ -167,6 +168,13 @@ class Component:
         used, grants = self._last_usage or (usage.Usage(), self.grants)
         return CapabilityReport(self.name, list(self.imports), grants, used)
 
+    def grants_panel(self):
+        """An ipywidgets panel that edits this component's grants and limits and re-runs the
+        last call or command with one click, showing its result and capability report."""
+        from .widgets import GrantsPanel
+
+        return GrantsPanel(self)
+
     @property
     def fuel_consumed(self) -> int | None:
         """Fuel the last call or run used, when ``limits.fuel`` is set (about one unit per instruction)."""
@@ -252,6 +260,7 @@ class Component:
         if run_key is None:
             raise WasmlabError(f"component {self.name} is not a command: it does not export wasi:cli/run",
                                hint="call its exported functions instead")
+        self.last_action = lambda: self.run(*args, stdin=stdin, echo=echo)
         grants = self.grants.with_args(self.name, *args)
         if stdin is not None:
             grants = grants.with_stdin(stdin)
@@ -333,6 +342,7 @@ class ExportedFunction:
         return f"{self.name}: {self.function.signature()}"
 
     def __call__(self, *args, **kwargs):
+        self._component.last_action = lambda: self(*args, **kwargs)
         return self._component._default_instance().call(self.path, self.function, args, kwargs)
 
 
