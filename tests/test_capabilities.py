@@ -244,3 +244,18 @@ def test_without_grants_filesystem_is_reported_denied(probe):
     report = probe.report()
     assert report.status("filesystem") == "denied"
     assert report.usage.files == {}
+
+
+def test_a_denied_file_says_which_grant_would_allow_it(tmp_path):
+    import wasmlab
+
+    wasmlab.define_wit("package test:strict;\nworld strict { export load: func(path: string) -> string; }\n")
+    strict = wasmlab.build(world="test:strict/strict", progress=False,
+                           python="class WitWorld:\n    def load(self, path):\n        return open(path).read()\n")
+    with pytest.raises(Trap) as info:
+        strict.load("/data/x.txt")
+    assert "FileNotFoundError" in info.value.stderr
+    assert "--dir HOST::GUEST" in info.value.hint
+    (tmp_path / "x.txt").write_text("granted")
+    strict.grants = Grants().with_dir(tmp_path, "/data")
+    assert strict.load("/data/x.txt") == "granted"

@@ -15,7 +15,7 @@ from pathlib import Path
 from .errors import ArgumentError, WasmlabError
 
 __all__ = ["CAPABILITIES", "capability_of", "group_imports", "DirGrant", "Grants", "Limits", "parse_size",
-           "granted_capabilities", "CapabilityReport"]
+           "granted_capabilities", "CapabilityReport", "denial_hint"]
 
 # capability -> what a learner should read it as
 CAPABILITIES = {
@@ -226,6 +226,28 @@ def granted_capabilities(grants: Grants) -> set[str]:
     if grants.env or grants.inherit_env or grants.args:
         granted.add("environment")
     return granted
+
+
+_FILE_DENIALS = ("FileNotFoundError", "PermissionError", "No such file", "Permission denied",
+                 "Operation not permitted", "Read-only file system", "capabilities insufficient")
+_NETWORK_DENIALS = ("ConnectionRefusedError", "gaierror", "Name or service not known", "access denied",
+                    "AccessDenied", "not permitted", "socket")
+
+
+def denial_hint(grants: Grants, stderr: str) -> str | None:
+    """When a guest failed on something it was not granted, the grant that would allow it."""
+    if any(sign in stderr for sign in _FILE_DENIALS):
+        if not grants.dirs:
+            return "no directory is granted; grant one with --dir HOST::GUEST or Grants().with_dir(host, guest)"
+        if all(d.read_only for d in grants.dirs) and any(s in stderr for s in ("Read-only", "PermissionError",
+                                                                                 "not permitted")):
+            return "the directories are granted read-only; grant with --dir (or read_only=False) to allow writes"
+        return "only the granted directories exist for the guest: " + ", ".join(d.guest for d in grants.dirs)
+    if any(sign in stderr for sign in _NETWORK_DENIALS) and not (grants.network or grants.ip_name_lookup):
+        return "the network is off; allow it with --inherit-network / --allow-ip-name-lookup or Grants().with_network()"
+    if "KeyError" in stderr and not grants.env:
+        return "no environment variable is granted; pass one with --env NAME=VALUE or Grants().with_env(NAME=...)"
+    return None
 
 
 class CapabilityReport:

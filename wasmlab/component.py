@@ -20,7 +20,7 @@ from wasmtime import component as wc
 
 from . import cache, runtime, usage
 from ._wittypes import Function, Interface, Resolve, World, WorldItem
-from .capabilities import CAPABILITIES, Grants, Limits, group_imports
+from .capabilities import CAPABILITIES, Grants, Limits, denial_hint, group_imports
 from .errors import GuestExit, LoadError, WasmlabError
 
 __all__ = ["Component", "Instance", "load"]
@@ -422,8 +422,11 @@ class Instance:
         except wasmtime.WasmtimeError as exc:
             self.poisoned = True
             stderr = self.output.stderr[mark:].decode("utf-8", errors="replace")
-            raise runtime.trap_from(exc, function=name, stderr=stderr, limits=self.limits,
-                                    guard=guard) from None
+            trap = runtime.trap_from(exc, function=name, stderr=stderr, limits=self.limits, guard=guard)
+            denial = denial_hint(self.grants, stderr)
+            if denial and isinstance(trap, WasmlabError):
+                trap.hint = denial
+            raise trap from None
         except KeyboardInterrupt:
             self.poisoned = True  # stopped mid-call: the next call gets a fresh instance
             raise
