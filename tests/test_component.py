@@ -76,3 +76,9 @@ def test_toolchain_internals_are_not_shown_as_the_components_own(shop):
     assert "exports" not in shop.user_exports
     assert "init:" not in shop.summary()
     assert isinstance(shop.exports, dict)  # the attribute is the export table, not the hook
+
+
+def test_a_guest_python_exception_is_named_in_the_message(shop):
+    with pytest.raises(Trap) as info:
+        shop.pricing.fail("sold out")
+    assert info.value.message == "acme:shop/pricing@0.1.0#fail raised ValueError: sold out"

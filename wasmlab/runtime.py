@@ -299,11 +299,23 @@ def trap_from(exc: wasmtime.WasmtimeError, *, function: str = "", stderr: str = 
     if kind and kind != cause and cause not in message:
         message += f" ({cause})"
     hint = None
-    if kind == "unreachable" and "Traceback" in stderr:
-        hint = "the guest raised a Python exception: its traceback is above"
+    raised = _guest_exception(stderr) if kind == "unreachable" else None
+    if raised:
+        message = f"{function or 'the guest'} raised {raised}"
+        hint = "the guest's Python traceback is under 'guest stderr'"
     elif kind == "stack overflow":
         hint = "deep or endless recursion"
     return Trap(message, trap_kind=kind, backtrace=_interesting_frames(frames), stderr=stderr, hint=hint)
+
+
+def _guest_exception(stderr: str) -> str | None:
+    """The last ``Error: message`` line of a Python traceback the guest printed, if any."""
+    if "Traceback (most recent call last)" not in stderr:
+        return None
+    for line in reversed(stderr.strip().splitlines()):
+        if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b", line.strip()):
+            return line.strip()
+    return None
 
 
 def _interesting_frames(frames: list[str], limit: int = 8) -> list[str]:
