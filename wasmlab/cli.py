@@ -149,6 +149,14 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
                         help="a deterministic budget of Wasm instructions; the fuel used is reported")
 
 
+def _install_kernel(args) -> int:
+    from .kernel import install_kernel
+
+    path = install_kernel(user=args.user, sys_prefix=args.sys_prefix, prefix=args.prefix)
+    print(f"installed the kernel 'Python 3 (wasmlab)' in {path}", file=sys.stderr)
+    return 0
+
+
 def _wac(args) -> int:
     from .wac import cli as wac_cli
 
@@ -192,6 +200,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the program")
     _add_run_options(run)
     run.set_defaults(run=_run)
+
+    kernel = sub.add_parser("install-kernel", help="install the 'Python 3 (wasmlab)' kernel (magics preloaded)")
+    where = kernel.add_mutually_exclusive_group()
+    where.add_argument("--user", action="store_true", help="for this user only")
+    where.add_argument("--sys-prefix", action="store_true", help="into this Python environment")
+    where.add_argument("--prefix", default=None, help="under another prefix")
+    kernel.set_defaults(run=_install_kernel)
 
     wac = sub.add_parser("wac", help="compose components with WAC (parse, resolve, compose, plug)",
                          add_help=False)
