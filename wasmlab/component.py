@@ -11,6 +11,7 @@ fresh one.  ``instantiate()`` gives instances of your own.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from pathlib import Path
@@ -57,7 +58,7 @@ class Component:
         self.last_action = None  # repeats the last call or run (the grants panel's re-run)
 
     # ---- what it is -------------------------------------------------------------------
-    @property
+    @functools.cached_property
     def world(self) -> World:
         pkg = self.resolve.package("root:component")
         if pkg is not None and pkg.worlds:
@@ -73,7 +74,7 @@ class Component:
         """Every export, including a build tool's own (componentize-py exports an ``init`` hook)."""
         return self.world.exports
 
-    @property
+    @functools.cached_property
     def user_exports(self) -> dict[str, WorldItem]:
         """The exports the component's world declares, without toolchain internals."""
         return {k: v for k, v in self.exports.items() if not _is_toolchain_export(k, v)}
@@ -190,6 +191,7 @@ class Component:
         return self._export_indexes[key]
 
     # ---- exports as attributes ----------------------------------------------------------
+    @functools.cached_property
     def _namespace(self) -> dict[str, WorldItem]:
         names: dict[str, WorldItem] = {}
         for key, item in self.user_exports.items():
@@ -199,14 +201,14 @@ class Component:
         return names
 
     def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self._namespace()))
+        return sorted(set(super().__dir__()) | set(self._namespace))
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
             raise AttributeError(name)
-        item = self._namespace().get(name)
+        item = self._namespace.get(name)
         if item is None:
-            known = ", ".join(sorted(self._namespace())) or "nothing"
+            known = ", ".join(sorted(self._namespace)) or "nothing"
             raise AttributeError(f"component {self.name} exports no {name!r}; it exports: {known}")
         return self._bind(item)
 
