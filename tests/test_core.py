@@ -145,3 +145,17 @@ def test_fuel_is_deterministic_and_a_budget_stops_endless_loops(checks):
         assert checks.add(2, 2) == 4
     finally:
         checks.limits = Limits()
+
+
+def test_uninterruptible_runs_drop_the_epoch_checks(checks):
+    from wasmlab.capabilities import Limits
+    from wasmlab.errors import ArgumentError
+
+    checks.limits = Limits(interruptible=False)
+    try:
+        assert checks.add(20, 22) == 42
+        assert checks.compiled(__import__("wasmlab").runtime.EngineKind(interruptible=False)) is not checks.compiled()
+    finally:
+        checks.limits = Limits()
+    with pytest.raises(ArgumentError):
+        Limits(timeout=1, interruptible=False)

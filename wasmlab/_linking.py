@@ -41,7 +41,7 @@ def missing_imports(component, imports: dict) -> list[str]:
     return missing
 
 
-def define_host_imports(linker, component, imports: dict, *, stub_missing: bool) -> None:
+def define_host_imports(linker, component, compiled, imports: dict, *, stub_missing: bool) -> None:
     from . import _calls
 
     with linker.root() as root:
@@ -60,7 +60,7 @@ def define_host_imports(linker, component, imports: dict, *, stub_missing: bool)
                     if impl is not None:
                         instance.add_func(name, _calls.host_function(impl, fn, f"{key}#{name}"))
     if stub_missing:
-        linker.define_unknown_imports_as_traps(component.compiled())
+        linker.define_unknown_imports_as_traps(compiled)
 
 
 def link_error(component, imports: dict, exc: wasmtime.WasmtimeError) -> LinkError:

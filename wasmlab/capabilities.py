@@ -203,15 +203,23 @@ def parse_size(text: str | int) -> int:
 @dataclass(frozen=True)
 class Limits:
     """Per-run limits: wall-clock ``timeout`` in seconds, ``max_memory`` in bytes (or "64M"),
-    ``fuel``: a deterministic budget of Wasm instructions per call."""
+    ``fuel``: a deterministic budget of Wasm instructions per call.
+
+    ``interruptible=False`` drops the epoch checks compiled into every loop (time limits and
+    the kernel's stop button need them): tight loops run several times faster, but only a
+    fuel budget can stop them.
+    """
 
     timeout: float | None = None
     max_memory: int | str | None = None
     fuel: int | None = None
+    interruptible: bool = True
 
     def __post_init__(self):
         if self.max_memory is not None:
             object.__setattr__(self, "max_memory", parse_size(self.max_memory))
+        if self.timeout is not None and not self.interruptible:
+            raise ArgumentError("a timeout needs an interruptible run", hint="drop interruptible=False or the timeout")
 
 
 # ---- asked / granted / used -------------------------------------------------------------------

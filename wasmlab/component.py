@@ -48,7 +48,7 @@ class Component:
         self.cached = cached
         self.host_imports: dict = dict(imports or {})
         self._entry = entry
-        self._compiled: dict[bool, wc.Component] = {}
+        self._compiled: dict[runtime.EngineKind, wc.Component] = {}
         self._instance: Instance | None = None
         self._export_indexes: dict[tuple, wc.ExportIndex | None] = {}
         self._grants = Grants()
@@ -114,12 +114,12 @@ class Component:
         return component_bundle(self)
 
     # ---- running ----------------------------------------------------------------------
-    def compiled(self, *, fuel: bool = False) -> wc.Component:
-        """The compiled component (for the fuel-counting engine with ``fuel``); cached on disk."""
-        if fuel not in self._compiled:
-            self._compiled[fuel] = runtime.compile_component(self.wasm_path, entry=self._entry, fuel=fuel,
+    def compiled(self, kind: runtime.EngineKind = runtime.EngineKind()) -> wc.Component:
+        """The compiled component for an engine ``kind``; cached on disk."""
+        if kind not in self._compiled:
+            self._compiled[kind] = runtime.compile_component(self.wasm_path, entry=self._entry, kind=kind,
                                                        title=f"loading {self.name}")
-        return self._compiled[fuel]
+        return self._compiled[kind]
 
     def instantiate(self, imports: dict | None = None, *, grants: Grants | None = None,
                     limits: Limits | None = None, stub_missing: bool = False, echo: bool = True) -> "Instance":
@@ -181,13 +181,13 @@ class Component:
         """Fuel the last call or run used, when ``limits.fuel`` is set (about one unit per instruction)."""
         return self._last_fuel
 
-    def export_index(self, *path: str, fuel: bool = False) -> wc.ExportIndex | None:
-        key = (fuel, *path)
+    def export_index(self, *path: str, kind: runtime.EngineKind = runtime.EngineKind()) -> wc.ExportIndex | None:
+        key = (kind, *path)
         if key not in self._export_indexes:
-            parent = self.export_index(*path[:-1], fuel=fuel) if len(path) > 1 else None
+            parent = self.export_index(*path[:-1], kind=kind) if len(path) > 1 else None
             if len(path) > 1 and parent is None:
                 return None
-            self._export_indexes[key] = self.compiled(fuel=fuel).get_export_index(path[-1], parent)
+            self._export_indexes[key] = self.compiled(kind).get_export_index(path[-1], parent)
         return self._export_indexes[key]
 
     # ---- exports as attributes ----------------------------------------------------------
@@ -358,21 +358,20 @@ class Instance:
         self.limits = limits
         self.output = runtime.GuestOutput(echo=echo)
         self.poisoned = False
-        self.store = runtime.new_store(limits.fuel)
+        self.store = runtime.new_store(limits)
         self.fuel_consumed: int | None = None  # by the last call, when it ran with a fuel budget
         self.store.set_wasi(grants.wasi_config(self.output))
-        if limits.max_memory is not None:
-            self.store.set_limits(memory_size=limits.max_memory)
         self._fuel = limits.fuel is not None
-        compiled = component.compiled(fuel=self._fuel)
-        linker = wc.Linker(runtime.engine(self._fuel))
+        self._kind = runtime.EngineKind.for_limits(limits)
+        compiled = component.compiled(self._kind)
+        linker = wc.Linker(runtime.engine(self._kind))
         linker.add_wasip2()
         self.meter = usage.UsageMeter()
         usage.record_wasi_use(linker, component.imports, grants, self.meter)
         self._files = usage.watch_files(grants)
         from . import _linking
 
-        _linking.define_host_imports(linker, component, imports, stub_missing=stub_missing)
+        _linking.define_host_imports(linker, component, compiled, imports, stub_missing=stub_missing)
         try:
             self._instance = linker.instantiate(self.store, compiled)
         except wasmtime.WasmtimeError as exc:
@@ -389,7 +388,7 @@ class Instance:
     def _func(self, path: tuple[str, ...]):
         func = self._funcs.get(path)
         if func is None:
-            index = self.component.export_index(*path, fuel=self._fuel)
+            index = self.component.export_index(*path, kind=self._kind)
             func = self._instance.get_func(self.store, index) if index is not None else None
             if func is None:
                 raise WasmlabError(f"the component has no exported function {'#'.join(path)}")
@@ -410,7 +409,7 @@ class Instance:
         used = self.meter.start()
         self.component._last_usage = (used, self.grants)
         try:
-            with runtime.guarded(self.store, self.limits.timeout) as guard:
+            with runtime.guarded(self.store, self.limits) as guard:
                 try:
                     return _calls.call(self.store, func, function, args, kwargs, name=name)
                 finally:

@@ -27,12 +27,12 @@ class CoreModule:
         self.grants = Grants()
         self.limits = Limits()
         self.fuel_consumed: int | None = None  # by the last call or run with a fuel budget
-        self._modules: dict[bool, wasmtime.Module] = {}
+        self._modules: dict[runtime.EngineKind, wasmtime.Module] = {}
 
-    def compiled(self, *, fuel: bool = False) -> wasmtime.Module:
-        if fuel not in self._modules:
-            self._modules[fuel] = wasmtime.Module(runtime.engine(fuel), self.wasm)
-        return self._modules[fuel]
+    def compiled(self, kind: runtime.EngineKind = runtime.EngineKind()) -> wasmtime.Module:
+        if kind not in self._modules:
+            self._modules[kind] = wasmtime.Module(runtime.engine(kind), self.wasm)
+        return self._modules[kind]
 
     @property
     def module(self) -> wasmtime.Module:
@@ -66,16 +66,14 @@ class CoreModule:
         return {"text/plain": self.summary()}
 
     def _instantiate(self, output: runtime.GuestOutput):
-        fuel = self.limits.fuel is not None
-        store = runtime.new_store(self.limits.fuel)
-        if self.limits.max_memory is not None:
-            store.set_limits(memory_size=self.limits.max_memory)
-        linker = wasmtime.Linker(runtime.engine(fuel))
+        kind = runtime.EngineKind.for_limits(self.limits)
+        store = runtime.new_store(self.limits)
+        linker = wasmtime.Linker(runtime.engine(kind))
         if self.is_wasi:
             linker.define_wasi()
             store.set_wasi(self.grants.wasi_config(output))
         try:
-            return store, linker.instantiate(store, self.compiled(fuel=fuel))
+            return store, linker.instantiate(store, self.compiled(kind))
         except wasmtime.WasmtimeError as exc:
             raise WasmlabError(f"cannot instantiate {self.name}: {str(exc).splitlines()[0]}",
                                hint="a core module may only import WASI preview 1 here") from None
@@ -103,7 +101,7 @@ class CoreModule:
         store, instance = self._instantiate(output)
         func = instance.exports(store)[export]
         try:
-            with runtime.guarded(store, self.limits.timeout) as guard, self._metered(store):
+            with runtime.guarded(store, self.limits) as guard, self._metered(store):
                 return func(store, *args)
         except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
             raise runtime.trap_from(exc, function=export, stderr=output.stderr_text(), limits=self.limits,
@@ -126,7 +124,7 @@ class CoreModule:
         start = instance.exports(store)["_start"]
         exit_code = 0
         try:
-            with runtime.guarded(store, self.limits.timeout) as guard, self._metered(store):
+            with runtime.guarded(store, self.limits) as guard, self._metered(store):
                 start(store)
         except wasmtime.ExitTrap as exc:
             exit_code = exc.code

@@ -16,6 +16,7 @@ import signal
 import socket
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import wasmtime
@@ -25,38 +26,53 @@ from . import cache
 from ._progress import Progress
 from .errors import LoadError, Trap, WasmlabError
 
-__all__ = ["engine", "engine_tag", "compile_component", "new_store", "trap_from", "GuestOutput", "RunResult"]
+__all__ = ["EngineKind", "engine", "engine_tag", "compile_component", "new_store", "trap_from", "GuestOutput", "RunResult"]
 
 # far beyond any real run: the deadline only matters once a limit or an interrupt bumps the epoch
 _NO_DEADLINE = 1 << 62
 
 
-def engine(fuel: bool = False) -> wasmtime.Engine:
-    """The session's engine: epoch interruption on (time limits, kernel interrupts).
+@dataclass(frozen=True)
+class EngineKind:
+    """What compiled code checks: fuel (a deterministic budget) and epochs (time limits and
+    interrupts).  Each check costs speed in tight loops, so each kind gets its own engine and
+    its own compiled artifacts, and only runs that ask for a check pay for it."""
 
-    Counting fuel makes every compiled function check a counter, so runs with a fuel budget
-    get an engine (and compiled artifacts) of their own and the others stay fast.
-    """
-    if fuel not in _engines:
-        _engines[fuel] = _new_engine(fuel)
-    return _engines[fuel]
+    fuel: bool = False
+    interruptible: bool = True
+
+    @classmethod
+    def for_limits(cls, limits) -> "EngineKind":
+        return cls(fuel=limits.fuel is not None, interruptible=limits.interruptible)
+
+    @property
+    def tag(self) -> str:
+        return ("epoch" if self.interruptible else "plain") + ("-fuel" if self.fuel else "")
 
 
-_engines: dict[bool, wasmtime.Engine] = {}
+def engine(kind: EngineKind = EngineKind()) -> wasmtime.Engine:
+    """The session's engine of a kind; the default one is interruptible (epoch checks)."""
+    if kind not in _engines:
+        _engines[kind] = _new_engine(kind)
+    return _engines[kind]
 
 
-def _new_engine(fuel: bool) -> wasmtime.Engine:
+_engines: dict[EngineKind, wasmtime.Engine] = {}
+
+
+def _new_engine(kind: EngineKind) -> wasmtime.Engine:
     config = wasmtime.Config()
-    config.epoch_interruption = True
+    config.epoch_interruption = kind.interruptible
     config.wasm_component_model = True
-    config.consume_fuel = fuel
+    config.consume_fuel = kind.fuel
     _enable_component_model_async(config)
     return wasmtime.Engine(config)
 
 
 def _interrupt_engines() -> None:
-    for eng in list(_engines.values()):
-        eng.increment_epoch()
+    for kind, eng in list(_engines.items()):
+        if kind.interruptible:
+            eng.increment_epoch()
 
 
 def _enable_component_model_async(config: wasmtime.Config) -> None:
@@ -67,21 +83,21 @@ def _enable_component_model_async(config: wasmtime.Config) -> None:
         setter(config.ptr(), True)
 
 
-@functools.lru_cache(maxsize=2)
-def engine_tag(fuel: bool = False) -> str:
+@functools.lru_cache(maxsize=8)
+def engine_tag(kind: EngineKind = EngineKind()) -> str:
     """Names compiled artifacts: they only load into an engine of the same version and config."""
     from importlib.metadata import version
 
-    flags = "epoch-cm-async" + ("-fuel" if fuel else "")
-    return hashlib.sha256(f"wasmtime-{version('wasmtime')}-{flags}".encode()).hexdigest()[:16]
+    return hashlib.sha256(f"wasmtime-{version('wasmtime')}-cm-async-{kind.tag}".encode()).hexdigest()[:16]
 
 
-def compile_component(wasm_path: Path, *, entry: cache.CacheEntry | None = None, fuel: bool = False,
-                      progress: bool = True, title: str = "compiling") -> wc.Component:
+def compile_component(wasm_path: Path, *, entry: cache.CacheEntry | None = None,
+                      kind: EngineKind = EngineKind(), progress: bool = True,
+                      title: str = "compiling") -> wc.Component:
     """Compile (or deserialize the cached compile of) the component at ``wasm_path``."""
-    eng = engine(fuel)
+    eng = engine(kind)
     if entry is not None:
-        compiled = entry.compiled(engine_tag(fuel))
+        compiled = entry.compiled(engine_tag(kind))
         if compiled.is_file():
             try:
                 return wc.Component.deserialize_file(eng, str(compiled))
@@ -113,18 +129,22 @@ def compile_component(wasm_path: Path, *, entry: cache.CacheEntry | None = None,
         raise LoadError("not a valid component", detail=_first_lines(str(exc), 6),
                         hint="check it with `wasm-tools validate`") from None
     if entry is not None:
-        entry.write_compiled(engine_tag(fuel), bytes(component.serialize()))
+        entry.write_compiled(engine_tag(kind), bytes(component.serialize()))
     if reporter.elapsed > 0.5:
         reporter.done(f"compiled in {reporter.elapsed:.1f} s (cached for next time)")
     return component
 
 
-def new_store(fuel: int | None = None) -> wasmtime.Store:
-    """A store; with ``fuel`` it runs on the fuel-counting engine with that budget."""
-    store = wasmtime.Store(engine(fuel is not None))
-    store.set_epoch_deadline(_NO_DEADLINE)
-    if fuel is not None:
-        store.set_fuel(fuel)
+def new_store(limits) -> wasmtime.Store:
+    """A store on the engine the ``limits`` need, with their memory limit and fuel budget."""
+    kind = EngineKind.for_limits(limits)
+    store = wasmtime.Store(engine(kind))
+    if kind.interruptible:
+        store.set_epoch_deadline(_NO_DEADLINE)
+    if limits.fuel is not None:
+        store.set_fuel(limits.fuel)
+    if limits.max_memory is not None:
+        store.set_limits(memory_size=limits.max_memory)
     return store
 
 
@@ -166,11 +186,12 @@ def _watcher() -> _InterruptWatcher:
 
 
 @contextlib.contextmanager
-def guarded(store: wasmtime.Store, timeout: float | None):
-    """Run Wasm that stops after ``timeout`` seconds and on Ctrl-C (epoch interruption)."""
+def guarded(store: wasmtime.Store, limits):
+    """Run Wasm that stops after ``limits.timeout`` seconds and on Ctrl-C (epoch interruption)."""
     guard = _Guard()
+    timeout = limits.timeout
     on_main = threading.current_thread() is threading.main_thread()
-    if timeout is None and not on_main:
+    if not limits.interruptible or (timeout is None and not on_main):
         yield guard
         return
     timer = None
