@@ -19,8 +19,9 @@ from pathlib import Path
 import wasmtime
 from wasmtime import component as wc
 
-from . import cache, runtime, usage
-from ._wittypes import Function, Interface, Resolve, World, WorldItem
+from . import _abi, _linking, cache, runtime, usage
+from ._wittypes import Function, Interface, Resolve, ResourceT, World, WorldItem
+from .values import Resource
 from .capabilities import CAPABILITIES, Grants, Limits, denial_hint, group_imports
 from .errors import GuestExit, LoadError, WasmlabError
 
@@ -29,6 +30,10 @@ __all__ = ["Component", "Instance", "load"]
 
 def _py_name(wit_name: str) -> str:
     return wit_name.replace("-", "_")
+
+
+def _camel(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.split("-") if part)
 
 
 def _short(key: str) -> str:
@@ -181,6 +186,13 @@ class Component:
         """Fuel the last call or run used, when ``limits.fuel`` is set (about one unit per instruction)."""
         return self._last_fuel
 
+    def resource_path(self, function: Function) -> tuple[str, ...]:
+        """Where a resource's method lives among the exports: (interface key, WIT name)."""
+        for key, item in self.exports.items():
+            if item.interface is not None and item.interface.functions.get(function.name) is function:
+                return (key, function.name)
+        return (function.name,)
+
     def export_index(self, *path: str, kind: runtime.EngineKind = runtime.EngineKind()) -> wc.ExportIndex | None:
         key = (kind, *path)
         if key not in self._export_indexes:
@@ -306,12 +318,18 @@ class ExportedInterface:
     def _functions(self) -> dict[str, Function]:
         return {_py_name(name): fn for name, fn in self._interface.functions.items() if fn.kind == "freestanding"}
 
+    def _resources(self) -> dict[str, ResourceT]:
+        return {_camel(name): ty for name, ty in self._interface.types.items() if isinstance(ty, ResourceT)}
+
     def __dir__(self):
-        return sorted(self._functions())
+        return sorted(self._functions()) + sorted(self._resources())
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
             raise AttributeError(name)
+        resource = self._resources().get(name)
+        if resource is not None:
+            return ResourceFactory(self._component, self._item.key, resource)
         fn = self._functions().get(name)
         if fn is None:
             raise AttributeError(f"{self._item.key} has no function {name!r}; it has: "
@@ -326,6 +344,34 @@ class ExportedInterface:
 
     def __repr__(self) -> str:
         return _item_lines(self._item).strip()
+
+
+class ResourceFactory:
+    """An exported resource type: call it to construct one; its static functions are attributes."""
+
+    def __init__(self, component: Component, key: str, resource: ResourceT):
+        self._component = component
+        self._key = key
+        self.resource = resource
+
+    def __call__(self, *args, **kwargs):
+        ctor = self.resource.constructor
+        if ctor is None:
+            raise WasmlabError(f"resource {self.resource.name} has no constructor",
+                               hint=f"its static functions: {', '.join(self.resource.statics) or 'none'}")
+        return ExportedFunction(self._component, (self._key, ctor.name), ctor)(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        statics = {_py_name(n): fn for n, fn in self.resource.statics.items()}
+        if name not in statics:
+            raise AttributeError(f"resource {self.resource.name} has no static function {name!r}")
+        fn = statics[name]
+        return ExportedFunction(self._component, (self._key, fn.name), fn)
+
+    def __repr__(self) -> str:
+        return f"<resource {self.resource.name} of {self._key}>"
 
 
 class ExportedFunction:
@@ -346,6 +392,13 @@ class ExportedFunction:
     def __call__(self, *args, **kwargs):
         self._component.last_action = lambda: self(*args, **kwargs)
         return self._component._default_instance().call(self.path, self.function, args, kwargs)
+
+    def result(self, *args, **kwargs):
+        """Call, returning :class:`~wasmlab.values.Ok` / :class:`~wasmlab.values.Err` for a ``result``
+        instead of raising :class:`~wasmlab.errors.GuestError` on ``err``."""
+        self._component.last_action = lambda: self.result(*args, **kwargs)
+        return self._component._default_instance().call(self.path, self.function, args, kwargs,
+                                                        result_objects=True)
 
 
 class Instance:
@@ -369,14 +422,21 @@ class Instance:
         self.meter = usage.UsageMeter()
         usage.record_wasi_use(linker, component.imports, grants, self.meter)
         self._files = usage.watch_files(grants)
-        from . import _linking
-
         _linking.define_host_imports(linker, component, compiled, imports, stub_missing=stub_missing)
         try:
             self._instance = linker.instantiate(self.store, compiled)
         except wasmtime.WasmtimeError as exc:
             raise _linking.link_error(component, imports, exc) from None
         self._funcs: dict[tuple, object] = {}
+        self._bound: dict[tuple, _abi.BoundFunction] = {}
+
+    # ---- resources: the binder handles of this instance call back into ----------------------
+    def call_method(self, resource: Resource, function: Function, *args, **kwargs):
+        return self.call(self.component.resource_path(function), function, (resource, *args), kwargs)
+
+    def drop(self, handle) -> None:
+        if not self.poisoned:
+            handle.drop(self.store)
 
     def close(self) -> None:
         """Free the store now (an exited or trapped guest's resources go with it)."""
@@ -395,15 +455,22 @@ class Instance:
             self._funcs[path] = func
         return func
 
-    def call(self, path: tuple[str, ...], function: Function, args: tuple, kwargs: dict):
-        from . import _calls
+    def bound(self, path: tuple[str, ...], function: Function) -> _abi.BoundFunction:
+        """The export at ``path`` as a callable with converters built once (cached)."""
+        bound = self._bound.get(path)
+        if bound is None:
+            bound = _abi.BoundFunction(self.store, self._func(path), function, name="#".join(path), binder=self)
+            self._bound[path] = bound
+        return bound
 
+    def call(self, path: tuple[str, ...], function: Function, args: tuple, kwargs: dict, *,
+             result_objects: bool = False):
         if self.poisoned:
             raise WasmlabError("this instance trapped earlier and cannot be used again",
                                hint="call through the component (it starts a fresh instance) or instantiate() anew")
-        func = self._func(path)
+        bound = self.bound(path, function)
         mark = len(self.output.stderr)
-        name = "#".join(path)
+        name = bound.name
         if self._fuel:
             self.store.set_fuel(self.limits.fuel)  # every call gets the whole budget
         used = self.meter.start()
@@ -411,7 +478,7 @@ class Instance:
         try:
             with runtime.guarded(self.store, self.limits) as guard:
                 try:
-                    return _calls.call(self.store, func, function, args, kwargs, name=name)
+                    return bound(*args, result_objects=result_objects, **kwargs)
                 finally:
                     used.merge_files(self._files.drain())
                     if self._fuel:
@@ -428,7 +495,7 @@ class Instance:
             if denial and isinstance(trap, WasmlabError):
                 trap.hint = denial
             raise trap from None
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, _linking.HostError):
             self.poisoned = True  # stopped mid-call: the next call gets a fresh instance
             raise
 

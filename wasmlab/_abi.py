@@ -1,0 +1,633 @@
+"""The value boundary: Python values to and from wasmtime's C component values, per WIT type.
+
+Each type gets a :class:`Codec` built once: ``check`` validates and normalises a Python value
+(raising :class:`~wasmlab.errors.ArgumentError` naming the parameter path and the WIT type,
+before anything enters Wasm), ``lower`` writes the normalised value into a
+``wasmtime_component_val_t``, ``lift`` reads one back.  :class:`BoundFunction` calls through
+wasmtime's C API directly with those codecs, skipping wasmtime-py's per-call type lookups.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import enum
+from ctypes import byref
+
+from wasmtime import _ffi as ffi
+from wasmtime._error import WasmtimeError
+from wasmtime.component import ResourceAny
+
+from . import values as V
+from ._wittypes import (BorrowT, EnumT, FixedListT, FlagsT, FutureT, ListT, OptionT, OwnT, Prim, RecordT, ResultT,
+                        StreamT, TupleT, Type, VariantT, unalias)
+from .errors import ArgumentError, GuestError, WasmlabError
+
+__all__ = ["Codec", "codec", "BoundFunction", "refuse_host_boundary"]
+
+_INT_RANGES = {
+    "u8": (0, 1 << 8), "u16": (0, 1 << 16), "u32": (0, 1 << 32), "u64": (0, 1 << 64),
+    "s8": (-(1 << 7), 1 << 7), "s16": (-(1 << 15), 1 << 15), "s32": (-(1 << 31), 1 << 31),
+    "s64": (-(1 << 63), 1 << 63),
+}
+_KIND = {name: getattr(ffi, f"WASMTIME_COMPONENT_{name.upper()}") for name in
+         ("bool", "s8", "s16", "s32", "s64", "u8", "u16", "u32", "u64", "f32", "f64", "char", "string",
+          "list", "record", "tuple", "variant", "enum", "option", "result", "flags", "resource")}
+
+
+def _fail(path: str, ty: Type, value, why: str = "") -> ArgumentError:
+    shown = repr(value)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return ArgumentError(f"{path} must be {ty.wit()}{why}, got {shown}")
+
+
+class Codec:
+    """Check, lower and lift for one WIT type.  ``owns_memory``: the lowered value must be freed."""
+
+    owns_memory = True
+
+    def __init__(self, ty: Type):
+        self.ty = ty
+
+    def check(self, value, path: str):
+        raise NotImplementedError
+
+    def lower(self, value, val) -> None:
+        raise NotImplementedError
+
+    def lift(self, val):
+        raise NotImplementedError
+
+
+class _Bool(Codec):
+    owns_memory = False
+
+    def check(self, value, path):
+        if value is True or value is False:
+            return value
+        raise _fail(path, self.ty, value)
+
+    def lower(self, value, val):
+        val.kind = _KIND["bool"]
+        val.of.boolean = value
+
+    def lift(self, val):
+        return bool(val.of.boolean)
+
+
+class _Int(Codec):
+    owns_memory = False
+
+    def __init__(self, ty):
+        super().__init__(ty)
+        self.name = ty.kind
+        self.low, self.high = _INT_RANGES[self.name]
+        self.kind = _KIND[self.name]
+
+    def check(self, value, path):
+        if type(value) is int and self.low <= value < self.high:
+            return value
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, enum.IntEnum):
+                return self.check(int(value), path)
+            raise _fail(path, self.ty, value)
+        raise _fail(path, self.ty, value, f" (from {self.low} to {self.high - 1})")
+
+    def lower(self, value, val):
+        val.kind = self.kind
+        setattr(val.of, self.name, value)
+
+    def lift(self, val):
+        return getattr(val.of, self.name)
+
+
+class _Float(Codec):
+    owns_memory = False
+
+    def __init__(self, ty):
+        super().__init__(ty)
+        self.name = ty.kind
+        self.kind = _KIND[self.name]
+
+    def check(self, value, path):
+        if type(value) is float:
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        raise _fail(path, self.ty, value)
+
+    def lower(self, value, val):
+        val.kind = self.kind
+        setattr(val.of, self.name, value)
+
+    def lift(self, val):
+        return getattr(val.of, self.name)
+
+
+class _Char(Codec):
+    owns_memory = False
+
+    def check(self, value, path):
+        if isinstance(value, str) and len(value) == 1 and not 0xD800 <= ord(value) <= 0xDFFF:
+            return value
+        raise _fail(path, self.ty, value, " (one Unicode scalar value)")
+
+    def lower(self, value, val):
+        val.kind = _KIND["char"]
+        val.of.character = ord(value)
+
+    def lift(self, val):
+        return chr(val.of.character)
+
+
+class _String(Codec):
+    def check(self, value, path):
+        if isinstance(value, str):
+            try:
+                return value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise _fail(path, self.ty, value, " (valid Unicode: no lone surrogates)") from None
+        raise _fail(path, self.ty, value)
+
+    def lower(self, value, val):
+        val.kind = _KIND["string"]
+        val.of.string = ffi.bytes_to_capi(value)
+
+    def lift(self, val):
+        return _vec_bytes(val.of.string).decode("utf-8")
+
+
+def _vec_bytes(vec) -> bytes:
+    return ctypes.string_at(vec.data, vec.size) if vec.size else b""
+
+
+class _Bytes(Codec):
+    """``list<u8>`` as ``bytes``."""
+
+    def check(self, value, path):
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return bytes(value)
+        if isinstance(value, list) and all(type(b) is int and 0 <= b < 256 for b in value):
+            return bytes(value)
+        raise _fail(path, self.ty, value, " (bytes)")
+
+    def lower(self, value, val):
+        raw = ffi.wasmtime_component_vallist_t()
+        ffi.wasmtime_component_vallist_new_uninit(raw, len(value))
+        kind = _KIND["u8"]
+        for i, b in enumerate(value):
+            item = raw.data[i]
+            item.kind = kind
+            item.of.u8 = b
+        val.kind = _KIND["list"]
+        val.of.list = raw
+
+    def lift(self, val):
+        raw = val.of.list
+        return bytes(raw.data[i].of.u8 for i in range(raw.size))
+
+
+class _List(Codec):
+    def __init__(self, ty, element: Codec, size: int | None = None):
+        super().__init__(ty)
+        self.element = element
+        self.size = size
+
+    def check(self, value, path):
+        if isinstance(value, (str, bytes, dict, set)) or not hasattr(value, "__iter__"):
+            raise _fail(path, self.ty, value)
+        items = list(value)
+        if self.size is not None and len(items) != self.size:
+            raise _fail(path, self.ty, value, f" (exactly {self.size} elements)")
+        check = self.element.check
+        return [check(v, f"{path}[{i}]") for i, v in enumerate(items)]
+
+    def lower(self, value, val):
+        raw = ffi.wasmtime_component_vallist_t()
+        ffi.wasmtime_component_vallist_new_uninit(raw, len(value))
+        lower = self.element.lower
+        for i, v in enumerate(value):
+            lower(v, raw.data[i])
+        val.kind = _KIND["list"]
+        val.of.list = raw
+
+    def lift(self, val):
+        raw = val.of.list
+        lift = self.element.lift
+        return [lift(raw.data[i]) for i in range(raw.size)]
+
+
+class _Tuple(Codec):
+    def __init__(self, ty, elements: list[Codec]):
+        super().__init__(ty)
+        self.elements = elements
+
+    def check(self, value, path):
+        if not isinstance(value, (tuple, list)) or len(value) != len(self.elements):
+            raise _fail(path, self.ty, value, f" (a tuple of {len(self.elements)})")
+        return tuple(c.check(v, f"{path}[{i}]") for i, (c, v) in enumerate(zip(self.elements, value)))
+
+    def lower(self, value, val):
+        raw = ffi.wasmtime_component_valtuple_t()
+        ffi.wasmtime_component_valtuple_new_uninit(raw, len(value))
+        for i, (c, v) in enumerate(zip(self.elements, value)):
+            c.lower(v, raw.data[i])
+        val.kind = _KIND["tuple"]
+        val.of.tuple = raw
+
+    def lift(self, val):
+        raw = val.of.tuple
+        return tuple(c.lift(raw.data[i]) for i, c in enumerate(self.elements))
+
+
+class _Record(Codec):
+    def __init__(self, ty: RecordT, fields: list[tuple[str, Codec]]):
+        super().__init__(ty)
+        self.fields = fields
+        self.cls = V.record_class(ty)
+        self.py_names = [V.py_name(n) for n, _ in fields]
+
+    def check(self, value, path):
+        out = []
+        if isinstance(value, dict):
+            known = {k.replace("-", "_") for k in value}
+            unknown = known - set(self.py_names)
+            if unknown:
+                raise ArgumentError(f"{path}: record {self.ty.name} has no field {sorted(unknown)[0]!r}; "
+                                    f"its fields: {', '.join(n for n, _ in self.fields)}")
+        for (wit, c), name in zip(self.fields, self.py_names):
+            if isinstance(value, dict):
+                found = value[name] if name in value else value.get(wit, _MISSING)
+            else:
+                found = getattr(value, name, _MISSING)
+            if found is _MISSING:
+                if isinstance(c, _Option):
+                    found = None
+                else:
+                    raise ArgumentError(f"{path}: record {self.ty.name} needs field {wit!r} ({c.ty.wit()})")
+            out.append(c.check(found, f"{path}.{name}"))
+        return out
+
+    def lower(self, value, val):
+        raw = ffi.wasmtime_component_valrecord_t()
+        ffi.wasmtime_component_valrecord_new_uninit(raw, len(self.fields))
+        for i, ((name, c), v) in enumerate(zip(self.fields, value)):
+            entry = raw.data[i]
+            entry.name = ffi.str_to_capi(name)
+            c.lower(v, entry.val)
+        val.kind = _KIND["record"]
+        val.of.record = raw
+
+    def lift(self, val):
+        raw = val.of.record
+        return self.cls(*(c.lift(raw.data[i].val) for i, (_, c) in enumerate(self.fields)))
+
+
+_MISSING = object()
+
+
+def _boxed(codec: Codec | None, value):
+    """A heap copy of a lowered payload, as variants, options and results point to."""
+    if codec is None:
+        return None
+    raw = ffi.wasmtime_component_val_t()
+    codec.lower(value, raw)
+    return ffi.wasmtime_component_val_new(byref(raw))
+
+
+class _Variant(Codec):
+    def __init__(self, ty: VariantT, cases: list[tuple[str, Codec | None]]):
+        super().__init__(ty)
+        self.cases = dict(cases)
+        self.py_cases = {V.py_name(n): n for n in self.cases}
+
+    def check(self, value, path):
+        if isinstance(value, V.Variant):
+            case, payload = value.case, value.value
+        elif isinstance(value, str):
+            case, payload = value, None
+        elif isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
+            case, payload = value
+        else:
+            raise _fail(path, self.ty, value, " (Variant(case, value) or a case name)")
+        case = self.py_cases.get(case, case)
+        if case not in self.cases:
+            raise ArgumentError(f"{path}: {self.ty.name} has no case {case!r}; cases: {', '.join(self.cases)}")
+        codec = self.cases[case]
+        if codec is None:
+            if payload is not None:
+                raise ArgumentError(f"{path}: case {case} of {self.ty.name} carries no value")
+            return case, None
+        return case, codec.check(payload, f"{path}({case})")
+
+    def lower(self, value, val):
+        case, payload = value
+        val.kind = _KIND["variant"]
+        val.of.variant.discriminant = ffi.str_to_capi(case)
+        val.of.variant.val = _boxed(self.cases[case], payload)
+
+    def lift(self, val):
+        case = _vec_bytes(val.of.variant.discriminant).decode("utf-8")
+        codec = self.cases[case]
+        return V.Variant(case, codec.lift(val.of.variant.val.contents) if codec else None)
+
+
+class _Enum(Codec):
+    def __init__(self, ty: EnumT):
+        super().__init__(ty)
+        self.cls = V.enum_class(ty)
+        self.names = {c: c for c in ty.cases}
+        self.names.update({V.py_name(c): c for c in ty.cases})
+
+    def check(self, value, path):
+        if isinstance(value, enum.Enum):
+            value = value.value if isinstance(value.value, str) else value.name
+        if isinstance(value, str) and value in self.names:
+            return self.names[value]
+        raise _fail(path, self.ty, value, f" (one of {', '.join(self.ty.cases)})")
+
+    def lower(self, value, val):
+        val.kind = _KIND["enum"]
+        val.of.enumeration = ffi.str_to_capi(value)
+
+    def lift(self, val):
+        return self.cls(_vec_bytes(val.of.enumeration).decode("utf-8"))
+
+
+class _Option(Codec):
+    def __init__(self, ty: OptionT, inner: Codec):
+        super().__init__(ty)
+        self.inner = inner
+        self.nested = isinstance(inner, _Option)
+
+    def check(self, value, path):
+        if value is None:
+            return None
+        if isinstance(value, V.Some):
+            return V.Some(self.inner.check(value.value, f"{path}(some)"))
+        if self.nested:
+            raise _fail(path, self.ty, value, " (None, or Some(...) for the inner option)")
+        return V.Some(self.inner.check(value, path))
+
+    def lower(self, value, val):
+        val.kind = _KIND["option"]
+        val.of.option = None if value is None else _boxed(self.inner, value.value)
+
+    def lift(self, val):
+        if not val.of.option:
+            return None
+        inner = self.inner.lift(val.of.option.contents)
+        return V.Some(inner) if self.nested else inner
+
+
+class _Result(Codec):
+    def __init__(self, ty: ResultT, ok: Codec | None, err: Codec | None):
+        super().__init__(ty)
+        self.ok = ok
+        self.err = err
+
+    def check(self, value, path):
+        if isinstance(value, V.Ok):
+            codec, is_ok = self.ok, True
+        elif isinstance(value, V.Err):
+            codec, is_ok = self.err, False
+        else:
+            raise _fail(path, self.ty, value, " (Ok(...) or Err(...))")
+        payload = value.value
+        if codec is None:
+            if payload is not None:
+                raise ArgumentError(f"{path}: {'ok' if is_ok else 'err'} of {self.ty.wit()} carries no value")
+            return is_ok, None
+        return is_ok, codec.check(payload, f"{path}({'ok' if is_ok else 'err'})")
+
+    def lower(self, value, val):
+        is_ok, payload = value
+        val.kind = _KIND["result"]
+        val.of.result.is_ok = is_ok
+        val.of.result.val = _boxed(self.ok if is_ok else self.err, payload)
+
+    def lift(self, val):
+        is_ok = bool(val.of.result.is_ok)
+        codec = self.ok if is_ok else self.err
+        payload = codec.lift(val.of.result.val.contents) if codec else None
+        return V.Ok(payload) if is_ok else V.Err(payload)
+
+
+class _Flags(Codec):
+    def __init__(self, ty: FlagsT):
+        super().__init__(ty)
+        self.names = {f: f for f in ty.flags}
+        self.names.update({V.py_name(f): f for f in ty.flags})
+
+    def check(self, value, path):
+        if isinstance(value, enum.Flag):
+            value = [m.name for m in type(value) if m in value]
+        if isinstance(value, str) or not isinstance(value, (set, frozenset, list, tuple)):
+            raise _fail(path, self.ty, value, " (a set of flag names)")
+        out = []
+        for flag in value:
+            if flag not in self.names:
+                raise ArgumentError(f"{path}: {self.ty.name} has no flag {flag!r}; flags: {', '.join(self.ty.flags)}")
+            out.append(self.names[flag])
+        return sorted(set(out), key=self.ty.flags.index)
+
+    def lower(self, value, val):
+        raw = ffi.wasmtime_component_valflags_t()
+        ffi.wasmtime_component_valflags_new_uninit(raw, len(value))
+        for i, name in enumerate(value):
+            raw.data[i] = ffi.str_to_capi(name)
+        val.kind = _KIND["flags"]
+        val.of.flags = raw
+
+    def lift(self, val):
+        raw = val.of.flags
+        return {_vec_bytes(raw.data[i]).decode("utf-8") for i in range(raw.size)}
+
+
+class _Handle(Codec):
+    """own<R> / borrow<R>: a :class:`~wasmlab.values.Resource` of this instance."""
+
+    def __init__(self, ty, binder):
+        super().__init__(ty)
+        self.resource = ty.resource
+        self.owned = isinstance(ty, OwnT)
+        self.binder = binder
+
+    def check(self, value, path):
+        if isinstance(value, V.Resource) and value._type is self.resource:
+            handle = value.handle  # raises on a dropped handle
+            if self.owned:
+                value._dropped = True  # ownership moves into the guest
+            return handle
+        raise _fail(path, self.ty, value, f" (a {self.resource.name} handle)")
+
+    def lower(self, value, val):
+        val.kind = _KIND["resource"]
+        val.of.resource = value._consume() if self.owned else ffi.wasmtime_component_resource_any_clone(value.ptr())
+
+    def lift(self, val):
+        handle = ResourceAny._from_ptr(ffi.take_pointer(val.of, "resource"))
+        return V.Resource(self.resource, handle, self.binder, owned=self.owned)
+
+
+class _Refused(Codec):
+    def check(self, value, path):
+        raise refuse_host_boundary(path, self.ty)
+
+
+def refuse_host_boundary(where: str, ty: Type) -> WasmlabError:
+    return WasmlabError(
+        f"{where} is a {ty.wit()}: streams, futures and error contexts cannot cross into Python",
+        hint="keep the stream inside the composition: compose a driver component that produces or consumes it, "
+             "and call the driver's plain-valued export from Python")
+
+
+def codec(ty: Type, binder=None) -> Codec:
+    """The codec for a WIT type (``binder`` makes and drops resource handles)."""
+    ty = unalias(ty)
+    if isinstance(ty, Prim):
+        if ty.kind == "bool":
+            return _Bool(ty)
+        if ty.kind in _INT_RANGES:
+            return _Int(ty)
+        if ty.kind in ("f32", "f64"):
+            return _Float(ty)
+        if ty.kind == "char":
+            return _Char(ty)
+        if ty.kind == "string":
+            return _String(ty)
+        return _Refused(ty)  # error-context
+    if isinstance(ty, ListT):
+        element = unalias(ty.element)
+        if isinstance(element, Prim) and element.kind == "u8":
+            return _Bytes(ty)
+        return _List(ty, codec(element, binder))
+    if isinstance(ty, FixedListT):
+        return _List(ty, codec(ty.element, binder), ty.size)
+    if isinstance(ty, TupleT):
+        return _Tuple(ty, [codec(t, binder) for t in ty.elements])
+    if isinstance(ty, RecordT):
+        return _Record(ty, [(n, codec(t, binder)) for n, t in ty.fields])
+    if isinstance(ty, VariantT):
+        return _Variant(ty, [(n, codec(t, binder) if t is not None else None) for n, t in ty.cases])
+    if isinstance(ty, EnumT):
+        return _Enum(ty)
+    if isinstance(ty, OptionT):
+        return _Option(ty, codec(ty.inner, binder))
+    if isinstance(ty, ResultT):
+        return _Result(ty, codec(ty.ok, binder) if ty.ok else None, codec(ty.err, binder) if ty.err else None)
+    if isinstance(ty, FlagsT):
+        return _Flags(ty)
+    if isinstance(ty, (OwnT, BorrowT)):
+        return _Handle(ty, binder)
+    if isinstance(ty, (StreamT, FutureT)):
+        return _Refused(ty)
+    raise WasmlabError(f"values of type {ty.wit()} are not supported yet")
+
+
+def _crosses_boundary(ty: Type | None) -> Type | None:
+    """The stream/future/error-context inside ``ty``, if any."""
+    ty = unalias(ty) if ty is not None else None
+    if ty is None:
+        return None
+    if isinstance(ty, (StreamT, FutureT)) or (isinstance(ty, Prim) and ty.kind == "error-context"):
+        return ty
+    children = []
+    if isinstance(ty, (ListT, FixedListT)):
+        children = [ty.element]
+    elif isinstance(ty, TupleT):
+        children = ty.elements
+    elif isinstance(ty, RecordT):
+        children = [t for _, t in ty.fields]
+    elif isinstance(ty, VariantT):
+        children = [t for _, t in ty.cases if t is not None]
+    elif isinstance(ty, OptionT):
+        children = [ty.inner]
+    elif isinstance(ty, ResultT):
+        children = [t for t in (ty.ok, ty.err) if t is not None]
+    for child in children:
+        found = _crosses_boundary(child)
+        if found is not None:
+            return found
+    return None
+
+
+class BoundFunction:
+    """One exported function of one instance, callable with Python values.
+
+    ``result_objects=True`` returns :class:`~wasmlab.values.Ok` / :class:`~wasmlab.values.Err`
+    for a ``result`` instead of raising :class:`~wasmlab.errors.GuestError` on ``err``.
+    """
+
+    def __init__(self, store, func, function, *, name: str, binder=None):
+        self.store = store
+        self.func = func
+        self.function = function
+        self.name = name
+        for pname, pty in function.params:
+            found = _crosses_boundary(pty)
+            if found is not None:
+                raise refuse_host_boundary(f"parameter {pname} of {name}", found)
+        found = _crosses_boundary(function.result)
+        if found is not None:
+            raise refuse_host_boundary(f"the result of {name}", found)
+        if function.is_async:
+            raise WasmlabError(f"{name} is an async function", hint="async exports are not callable from here yet")
+        self.params = [(pname, codec(pty, binder)) for pname, pty in function.params]
+        self.result = codec(function.result, binder) if function.result is not None else None
+        self.py_params = [V.py_name(n) for n, _ in function.params]
+        self.frees = [i for i, (_, c) in enumerate(self.params) if c.owns_memory]
+
+    def _arguments(self, args, kwargs) -> list:
+        n = len(self.params)
+        if len(args) > n or (kwargs and not set(kwargs) <= set(self.py_params) | {p for p, _ in self.params}):
+            raise self._arity_error(len(args) + len(kwargs))
+        values = list(args)
+        for pname, py in zip([p for p, _ in self.params][len(args):], self.py_params[len(args):]):
+            if py in kwargs:
+                values.append(kwargs.pop(py))
+            elif pname in kwargs:
+                values.append(kwargs.pop(pname))
+            else:
+                raise self._arity_error(len(values))
+        if kwargs:
+            raise self._arity_error(len(values) + len(kwargs))
+        return [c.check(v, pname) for (pname, c), v in zip(self.params, values)]
+
+    def _arity_error(self, given: int) -> ArgumentError:
+        signature = ", ".join(f"{n}: {c.ty.wit()}" for n, c in self.params)
+        return ArgumentError(f"{self.name} takes {len(self.params)} argument(s) ({signature}), got {given}")
+
+    def __call__(self, *args, result_objects: bool = False, **kwargs):
+        checked = self._arguments(args, kwargs)
+        n = len(checked)
+        params = (ffi.wasmtime_component_val_t * n)() if n else None
+        for i, ((_, c), v) in enumerate(zip(self.params, checked)):
+            c.lower(v, params[i])
+        result = ffi.wasmtime_component_val_t() if self.result is not None else None
+        context = self.store._context()
+        try:
+            error = ffi.wasmtime_component_func_call(byref(self.func._func), context, params, n,
+                                                     byref(result) if result is not None else None,
+                                                     1 if result is not None else 0)
+        finally:
+            for i in self.frees:
+                ffi.wasmtime_component_val_delete(byref(params[i]))
+        if error:
+            exc = WasmtimeError._from_ptr(error)
+            from wasmtime.component._enter import maybe_raise_last_exn
+
+            maybe_raise_last_exn()
+            raise exc
+        try:
+            value = self.result.lift(result) if result is not None else None
+        finally:
+            if result is not None:
+                ffi.wasmtime_component_val_delete(byref(result))
+        error = ffi.wasmtime_component_func_post_return(byref(self.func._func), context)
+        if error:
+            raise WasmtimeError._from_ptr(error)
+        if isinstance(value, V.Err) and not result_objects and isinstance(self.result, _Result):
+            raise GuestError(value.value, function=self.name)
+        if isinstance(value, V.Ok) and not result_objects and isinstance(self.result, _Result):
+            return value.value
+        return value
