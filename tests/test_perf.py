@@ -44,8 +44,35 @@ def test_prebuilt_wasm_matches_a_fresh_build(tmp_path):
 
 
 @needs_cc
-def test_startup_costs_and_chart():
-    costs = perf.startup_costs(repeats=3)
-    assert set(costs) == {"native process", "wasm instance"} and all(v > 0 for v in costs.values())
-    bundle = perf.bar_chart({k: v * 1e3 for k, v in costs.items()}, unit="ms", title="start-up")._repr_mimebundle_()
-    assert "<svg" in bundle["image/svg+xml"] and "native process" in bundle["text/plain"]
+@pytest.mark.parametrize("simd", [False, True])
+def test_compare_runs_both_engines_on_the_same_work(simd):
+    row = perf.compare("matmul", "40", "1", simd=simd)
+    assert row.same_result()
+    assert row.native["n"] == row.wasm["n"] == row.wasm_plain["n"] == 40
+    assert row.ratio() == row.wasm_plain["gflops"] / row.native["gflops"]
+    assert row.ratio(plain=False) == row.wasm["gflops"] / row.native["gflops"]
+    assert ("+SIMD" in repr(row)) == simd and "of native" in repr(row)
+
+
+@needs_cc
+def test_startup_costs_and_chart(tmp_path):
+    import wasmlab
+
+    wit = tmp_path / "tiny.wit"
+    wit.write_text("package perftest:tiny;\nworld tiny { export answer: func() -> u32; }\n")
+    wasmlab.define_wit(wit.read_text())
+    tiny = wasmlab.build(world="perftest:tiny/tiny", wat='(module (func (export "answer") (result i32) (i32.const 7)))',
+                         progress=False)
+    costs = perf.startup_costs(repeats=3, components={"component": tiny})
+    assert set(costs) == {"native process", "python process", "wasm instance", "component"}
+    assert all(v > 0 for v in costs.values())
+    chart = perf.bar_chart({k: v * 1e3 for k, v in costs.items()}, unit="ms", title="start-up", reference=1.0,
+                           reference_label="1 ms", highlight="native")
+    bundle = chart._repr_mimebundle_()
+    svg = bundle["image/svg+xml"]
+    assert svg.count("<rect") == 4 and "stroke-dasharray" in svg and "#f0a030" in svg
+    assert "native process" in bundle["text/plain"] and bundle["text/plain"].startswith("start-up")
+
+
+def test_deck_figures_give_the_deck_ratio():
+    assert round(perf.DECK["linpack wasmtime mflops"] / perf.DECK["linpack native mflops"], 2) == 0.53
