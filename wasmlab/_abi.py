@@ -558,6 +558,8 @@ class BoundFunction:
     for a ``result`` instead of raising :class:`~wasmlab.errors.GuestError` on ``err``.
     """
 
+    allows_async = False  # async exports go through wasmlab.async_calls.AsyncBoundFunction
+
     def __init__(self, store, func, function, *, name: str, binder=None):
         self.store = store
         self.func = func
@@ -570,7 +572,7 @@ class BoundFunction:
         found = _crosses_boundary(function.result)
         if found is not None:
             raise refuse_host_boundary(f"the result of {name}", found)
-        if function.is_async:
+        if function.is_async and not self.allows_async:
             raise WasmlabError(f"{name} is an async function", hint="async exports are not callable from here yet")
         self.params = [(pname, codec(pty, binder)) for pname, pty in function.params]
         self.result = codec(function.result, binder) if function.result is not None else None

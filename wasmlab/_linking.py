@@ -30,6 +30,12 @@ class _HostFunction:
     def __init__(self, impl, function, name: str):
         self.impl = impl
         self.name = name
+        # a stream or future reaching a Python host function aborts wasmtime: refuse it at link time
+        for where, ty in [(f"parameter {p} of host function {name}", t) for p, t in function.params] + \
+                [(f"the result of host function {name}", function.result)]:
+            found = _abi._crosses_boundary(ty)
+            if found is not None:
+                raise _abi.refuse_host_boundary(where, found)
         self.params = [_abi.codec(t) for _, t in function.params]
         self.result = _abi.codec(function.result) if function.result is not None else None
 

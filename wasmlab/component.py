@@ -390,12 +390,29 @@ class ExportedFunction:
         return f"{self.name}: {self.function.signature()}"
 
     def __call__(self, *args, **kwargs):
+        if self.function.is_async:  # awaitable inside a running event loop, else blocking
+            from .async_calls import call_export
+
+            return call_export(self, args, kwargs)
         self._component.last_action = lambda: self(*args, **kwargs)
         return self._component._default_instance().call(self.path, self.function, args, kwargs)
+
+    def call_sync(self, *args, **kwargs):
+        """Call and block until the result is there, also for an ``async func`` inside a running
+        event loop (a notebook cell)."""
+        if self.function.is_async:
+            from .async_calls import call_export
+
+            return call_export(self, args, kwargs, block=True)
+        return self(*args, **kwargs)
 
     def result(self, *args, **kwargs):
         """Call, returning :class:`~wasmlab.values.Ok` / :class:`~wasmlab.values.Err` for a ``result``
         instead of raising :class:`~wasmlab.errors.GuestError` on ``err``."""
+        if self.function.is_async:
+            from .async_calls import call_export
+
+            return call_export(self, args, kwargs, result_objects=True)
         self._component.last_action = lambda: self.result(*args, **kwargs)
         return self._component._default_instance().call(self.path, self.function, args, kwargs,
                                                         result_objects=True)
@@ -459,12 +476,19 @@ class Instance:
         """The export at ``path`` as a callable with converters built once (cached)."""
         bound = self._bound.get(path)
         if bound is None:
-            bound = _abi.BoundFunction(self.store, self._func(path), function, name="#".join(path), binder=self)
+            from .async_calls import AsyncBoundFunction
+
+            kind = AsyncBoundFunction if function.is_async else _abi.BoundFunction
+            bound = kind(self.store, self._func(path), function, name="#".join(path), binder=self)
             self._bound[path] = bound
         return bound
 
     def call(self, path: tuple[str, ...], function: Function, args: tuple, kwargs: dict, *,
              result_objects: bool = False):
+        if function.is_async:
+            from .async_calls import call_blocking
+
+            return call_blocking(self, path, function, args, kwargs, result_objects=result_objects)
         if self.poisoned:
             raise WasmlabError("this instance trapped earlier and cannot be used again",
                                hint="call through the component (it starts a fresh instance) or instantiate() anew")
