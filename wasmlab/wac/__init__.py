@@ -7,12 +7,28 @@ the reference's message and location.
 
 from __future__ import annotations
 
+import os
+
 from ._ast import Document
 from ._parser import parse_document
+from ._resolver import Resolution, resolve_document
 
-__all__ = ["parse", "Document"]
+__all__ = ["parse", "resolve", "Document", "Resolution"]
 
 
 def parse(text: str, origin: str = "<wac>") -> Document:
     """Parse a WAC document; ``origin`` names it in error locations (a file name, a cell)."""
     return parse_document(text, origin)
+
+
+def resolve(document_or_text: Document | str, *, packages: dict | None = None,
+            deps_dir: str | os.PathLike | None = None, deps: dict | None = None,
+            origin: str = "<wac>") -> Resolution:
+    """Resolve a WAC document (or its text) into a :class:`Resolution` holding the composition graph.
+
+    Packages are looked up in order in ``packages`` (``"ns:name"`` or ``"ns:name@1.0.0"`` -> component
+    bytes, a path, or a loaded package), ``deps`` (``"ns:name"`` -> path of a .wasm/.wat file or WIT
+    folder), then ``deps_dir`` laid out as wac expects (``DIR/ns/name.wasm``, ``.wat``, ``DIR/ns/name/``).
+    """
+    document = document_or_text if isinstance(document_or_text, Document) else parse(document_or_text, origin)
+    return resolve_document(document, packages=packages, deps=deps, deps_dir=deps_dir)
