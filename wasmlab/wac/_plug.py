@@ -1,0 +1,106 @@
+"""``wac plug``: wire every export of each plug into the socket's imports of the same name.
+
+``plug_graph(graph, plugs, socket)`` works on a ``CompositionGraph`` with registered packages (ids):
+it instantiates the socket, and for each plug whose exports match socket imports (same name, or
+a semver-compatible interface name, and a subtype of the import) instantiates the plug and passes
+those exports; then it exports everything the socket exports.  ``plug_bytes(socket, plugs)`` and
+``plug_files(socket_path, plug_paths)`` do the whole thing and return the encoded component
+(self-contained).  ``PlugError`` carries the reference's message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ._aggregate import are_semver_compatible
+from ._graph import CompositionGraph, GraphError
+from ._package import Package
+from ._types import SubtypeChecker, SubtypeError
+
+__all__ = ["plug_graph", "plug_bytes", "plug_files", "PlugError", "NO_PLUG_HAPPENED"]
+
+NO_PLUG_HAPPENED = "the socket component had no matching imports for the plugs that were provided"
+
+
+class PlugError(Exception):
+    pass
+
+
+def plug_graph(graph: CompositionGraph, plugs: list[int], socket: int) -> int:
+    """Plug ``plugs`` (package ids) into ``socket``; returns the socket's instantiation node."""
+    socket_node = graph.instantiate(socket)
+    socket_world = graph.package(socket).ty
+    for plug in plugs:
+        matches = []
+        checker = SubtypeChecker(set())
+        for name, plug_ty in graph.package(plug).ty.exports.items():
+            socket_name = name if name in socket_world.imports else next(
+                (n for n in socket_world.imports if are_semver_compatible(name, n)), None)
+            if socket_name is None:
+                continue
+            try:
+                checker.is_subtype(plug_ty, socket_world.imports[socket_name])
+            except SubtypeError:
+                continue
+            matches.append((name, socket_name))
+        plug_node = None
+        for plug_name, socket_name in matches:
+            if plug_node is None:
+                plug_node = graph.instantiate(plug)
+            try:
+                export = graph.alias_instance_export(plug_node, plug_name)
+                graph.set_instantiation_argument(socket_node, socket_name, export)
+            except GraphError as e:
+                raise PlugError("an error occurred when building the composition graph") from e
+    if not graph.get_instantiation_arguments(socket_node):
+        raise PlugError(NO_PLUG_HAPPENED)
+    for name in list(socket_world.exports):
+        try:
+            export = graph.alias_instance_export(socket_node, name)
+            graph.export(export, name)
+        except GraphError as e:
+            raise PlugError("an error occurred when building the composition graph") from e
+    return socket_node
+
+
+def _plug_names(names: list[str]) -> list[str]:
+    """``plug:NAME``, with an index appended when several plugs share a name (as wac does)."""
+    counts: dict[str, int] = {}
+    for n in names:
+        counts[n] = counts.get(n, 0) + 1
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        i = seen.get(n, 0)
+        seen[n] = i + 1
+        out.append(f"plug:{n}{i}" if counts[n] > 1 else f"plug:{n}")
+    return out
+
+
+def plug_bytes(socket: bytes, plugs: list[tuple[str, bytes]], *, define_components: bool = True):
+    """Plug components (``(name, bytes)``) into a socket; returns ``(graph, encoded bytes)``."""
+    graph = CompositionGraph()
+    socket_id = graph.register_package(Package.from_bytes("socket", None, socket, graph.types))
+    plug_ids = []
+    for name, (_, data) in zip(_plug_names([n for n, _ in plugs]), plugs):
+        plug_ids.append(graph.register_package(Package.from_bytes(name, None, data, graph.types)))
+    plug_graph(graph, plug_ids, socket_id)
+    return graph, graph.encode(define_components=define_components)
+
+
+def plug_files(socket_path, plug_paths) -> bytes:
+    """``wac plug SOCKET --plug PLUG...``: the encoded component."""
+    from .._toolchain import wasm_tools  # noqa: F401  (Package.from_file uses it for .wat)
+    graph = CompositionGraph()
+    socket_path = Path(socket_path)
+    try:
+        socket_data = socket_path.read_bytes()
+    except OSError:
+        raise PlugError(f"failed to read socket component `{socket_path}`") from None
+    socket_id = graph.register_package(Package.from_bytes("socket", None, socket_data, graph.types))
+    paths = [Path(p) for p in plug_paths]
+    plug_ids = []
+    for name, path in zip(_plug_names([p.stem for p in paths]), paths):
+        plug_ids.append(graph.register_package(Package.from_file(name, None, path, graph.types)))
+    plug_graph(graph, plug_ids, socket_id)
+    return graph.encode()
