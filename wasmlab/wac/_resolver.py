@@ -261,6 +261,10 @@ def find_packages(document: ast.Document, *, packages: dict | None = None, deps:
         key_text = _package_key_text(name, version)
         if key_text in given or (version is None and name in given):
             value = given[key_text] if key_text in given else given[name]
+            if hasattr(value, "wasm_path"):  # a component of the notebook session
+                value = value.wasm_path
+            elif hasattr(value, "bytes") and hasattr(value, "definitions"):  # a package read elsewhere
+                value = value.bytes
             if isinstance(value, (str, os.PathLike)):
                 found[(name, version)] = _load_or_fail(name, Path(value), span)
             else:
