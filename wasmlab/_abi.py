@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import enum
+import struct
 from ctypes import byref
 
 from wasmtime import _ffi as ffi
@@ -109,11 +110,19 @@ class _Float(Codec):
         self.kind = _KIND[self.name]
 
     def check(self, value, path):
-        if type(value) is float:
-            return value
-        if isinstance(value, int) and not isinstance(value, bool):
-            return float(value)
-        raise _fail(path, self.ty, value)
+        if type(value) is not float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise _fail(path, self.ty, value)
+            try:
+                value = float(value)
+            except OverflowError:
+                raise _fail(path, self.ty, value, " (too large)") from None
+        if self.name == "f32":
+            try:
+                struct.pack("<f", value)  # rounds to nearest; refuses what would round to infinity
+            except OverflowError:
+                raise _fail(path, self.ty, value, " (out of f32's range, about ±3.4e38)") from None
+        return value
 
     def lower(self, value, val):
         val.kind = self.kind
@@ -440,7 +449,7 @@ class _Flags(Codec):
 
     def lift(self, val):
         raw = val.of.flags
-        return {_vec_bytes(raw.data[i]).decode("utf-8") for i in range(raw.size)}
+        return V.Flags((_vec_bytes(raw.data[i]).decode("utf-8") for i in range(raw.size)), self.ty.flags)
 
 
 class _Handle(Codec):

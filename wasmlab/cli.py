@@ -86,15 +86,15 @@ def _call(args) -> int:
     component = load(args.component)
     component.grants = _grants(args)
     component.limits = Limits(timeout=args.timeout, max_memory=args.max_memory, fuel=args.fuel)
-    target, arg_texts = wave.parse_call(args.expression)
+    target, _ = wave.parse_call(args.expression, origin="call")
     exported = component.export(target)
-    params = exported.function.params
-    if len(arg_texts) != len(params):
-        raise WasmlabError(f"{target} takes {len(params)} argument(s), got {len(arg_texts)}",
-                           hint="signature: " + exported.function.signature())
-    values = [wave.parse(text, ty) for text, (_, ty) in zip(arg_texts, params)]
     try:
-        result = exported(*values)
+        values = wave.parse_arguments(args.expression, exported.function.params, origin="call")
+    except WasmlabError as err:
+        err.hint = err.hint or f"{target}: {exported.function.signature()}"
+        raise
+    try:
+        result = exported.result(*values)  # ok and err both print as values, as in wasmtime
     finally:
         if args.fuel is not None and component.fuel_consumed is not None:
             print(f"fuel consumed: {component.fuel_consumed}", file=sys.stderr)

@@ -22,12 +22,11 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
-import math
 import re
 
 from ._wittypes import EnumT, RecordT
 
-__all__ = ["Some", "Ok", "Err", "Variant", "Resource", "record_class", "enum_class", "py_name"]
+__all__ = ["Some", "Ok", "Err", "Variant", "Flags", "Resource", "record_class", "enum_class", "py_name"]
 
 
 def py_name(wit_name: str) -> str:
@@ -37,6 +36,7 @@ def py_name(wit_name: str) -> str:
 
 
 _PY_KEYWORDS = frozenset(__import__("keyword").kwlist)
+_KEYWORDS = frozenset({"true", "false", "some", "none", "ok", "err", "inf", "nan"})  # WAVE's
 
 
 class Some:
@@ -102,7 +102,23 @@ class Variant:
         return hash((self.case, self.value))
 
     def __repr__(self):
-        return self.case if self.value is None else f"{self.case}({_wave(self.value)})"
+        case = f"%{self.case}" if self.case in _KEYWORDS else self.case
+        return case if self.value is None else f"{case}({_wave(self.value)})"
+
+
+class Flags(frozenset):
+    """The flags that are set, as a frozenset of names; its ``repr`` is WAVE in declaration order."""
+
+    order: tuple = ()
+
+    def __new__(cls, names=(), order: tuple = ()):
+        self = super().__new__(cls, names)
+        self.order = tuple(order)
+        return self
+
+    def __repr__(self):
+        rank = {name: i for i, name in enumerate(self.order)}
+        return "{" + ", ".join(sorted(self, key=lambda n: (rank.get(n, len(rank)), n))) + "}"
 
 
 class Resource:
@@ -160,11 +176,14 @@ def record_class(ty: RecordT) -> type:
     """The dataclass a record type is represented by; its ``repr`` is WAVE."""
     fields = [(py_name(n), object) for n, _ in ty.fields]
     cls = dataclasses.make_dataclass(_camel(ty.name), fields, eq=True, repr=False)
-    wit_names = [n for n, _ in ty.fields]
 
     def __repr__(self):
-        parts = ", ".join(f"{wit}: {_wave(getattr(self, py_name(wit)))}" for wit in wit_names)
-        return "{" + parts + "}"
+        from .wave import format as wave_format
+
+        try:
+            return wave_format(self, ty)
+        except Exception:  # fields set by hand to values of other types: show them as they are
+            return "{" + ", ".join(f"{n}: {_wave(getattr(self, py_name(n)))}" for n, _ in ty.fields) + "}"
 
     cls.__repr__ = __repr__
     cls.__wit_type__ = ty
@@ -175,7 +194,7 @@ def record_class(ty: RecordT) -> type:
 def enum_class(ty: EnumT) -> type:
     """The :class:`enum.Enum` an enum type is represented by; members' values are WIT names."""
     cls = enum.Enum(_camel(ty.name), [(py_name(c), c) for c in ty.cases])
-    cls.__repr__ = lambda self: self.value
+    cls.__repr__ = lambda self: f"%{self.value}" if self.value in _KEYWORDS else self.value
     cls.__wit_type__ = ty
     return cls
 
@@ -189,11 +208,9 @@ def _wave(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
+        from .wave import format_float
+
+        return format_float(value)
     if isinstance(value, str):
         from .wave import quote_string
 
