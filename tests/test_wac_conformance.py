@@ -18,11 +18,14 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
+from wasmlab._toolchain import wasm_tools
 from wasmlab.errors import WacError
 from wasmlab.wac import cli as wac_cli
 
 SUITE = Path(__file__).parents[2] / "shared" / "conformance" / "wac"
-SUITES = ("parser", "resolution")
+SUITES = ("parser", "resolution", "encoding")
+# the reference encodes its conformance cases with this producers entry
+REFERENCE_PROCESSOR = ("wac-parser", "0.10.1")
 
 # "suite/[fail/]name" -> why it does not conform yet
 KNOWN_GAPS: dict[str, str] = {}
@@ -76,8 +79,12 @@ def run_case(case: str) -> tuple[bool, str]:
         if suite == "parser":
             wac_cli.run_parse(str(path))
             output = None
-        else:
+        elif suite == "resolution":
             output = wac_cli.run_resolve(str(path), deps_dir=_deps_dir(case))
+        else:
+            wasm = wac_cli.run_compose(str(path), deps_dir=_deps_dir(case), import_dependencies=True,
+                                       processor=REFERENCE_PROCESSOR)
+            output = wasm_tools("print", input=wasm).text
     except WacError as err:
         if not should_fail:
             return False, f"expected success, got: {err.render()}"
@@ -90,7 +97,7 @@ def run_case(case: str) -> tuple[bool, str]:
     if should_fail:
         return False, "expected a failure, but it succeeded"
     if output is not None and output.strip() != expected.replace("\r\n", "\n").strip():
-        return False, f"graph differs:\n--- expected\n{expected}\n--- got\n{output}"
+        return False, f"output differs:\n--- expected\n{expected}\n--- got\n{output}"
     return True, ""
 
 

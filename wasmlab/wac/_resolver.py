@@ -58,8 +58,31 @@ class Resolution:
         """The composition graph in the DOT form of the reference's resolution results."""
         return self.graph.to_dot()
 
-    def error_at(self, message: str, span: Span, **kw) -> WacError:
-        return located_error(message, span, self.document.source, self.document.origin, **kw)
+    def encode(self, *, define_components: bool = True, validate: bool = True,
+               processor: tuple[str, str] | None = None) -> bytes:
+        """Encode the composition as a component; dependencies embedded, or imported as
+        ``unlocked-dep=<ns:name>`` when ``define_components`` is false.
+
+        Encoding errors that concern the document (an explicit import clashing with an implicit
+        one, implicit imports of conflicting types) are located like the reference locates them.
+        """
+        from ._graph import ImplicitImportConflict, ImportTypeMergeConflict, ValidationFailure
+
+        try:
+            return self.graph.encode(define_components=define_components, validate=validate, processor=processor)
+        except ImplicitImportConflict as exc:
+            raise _to_wac_error(ResolveError(
+                f"import `{exc.name}` conflicts with an item that was implicitly imported by an instantiation of "
+                f"`{exc.package}`", self.import_spans.get(exc.import_node), "explicit import here"),
+                self.document) from None
+        except ImportTypeMergeConflict as exc:
+            raise _to_wac_error(ResolveError(
+                f"failed to merge the type definition for implicit import `{exc.import_name}` due to conflicting "
+                "types", self.instantiation_spans.get(exc.second), "conflicting instantiation here",
+                cause=exc.__cause__), self.document) from None
+        except ValidationFailure as exc:
+            raise _to_wac_error(ResolveError("the encoding of the graph failed validation", None,
+                                             cause=exc.__cause__), self.document) from None
 
 
 # ----------------------------------------------------------------------------- items and scopes

@@ -10,9 +10,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from .. import __version__
 from ..errors import WacError, WasmlabError
 
-__all__ = ["main", "run_parse", "run_resolve"]
+__all__ = ["main", "run_parse", "run_resolve", "run_compose", "run_plug", "PROCESSOR"]
+
+PROCESSOR = ("wasmlab", __version__)  # the producers section's processed-by entry of composed components
 
 
 def _read(path: str) -> str:
@@ -60,31 +63,48 @@ def _resolve(args) -> int:
     return 0
 
 
-def _compose(args) -> int:
+def run_compose(path: str, *, deps_dir: str | None = None, deps: dict[str, str] | None = None,
+                import_dependencies: bool = False, processor: tuple[str, str] = PROCESSOR) -> bytes:
+    """Resolve and encode the file at ``path`` (``wasmlab wac compose``); returns the component bytes."""
     from . import resolve
 
+    resolution = resolve(_read(path), origin=path, deps_dir=deps_dir, deps=deps or {})
+    return resolution.encode(define_components=not import_dependencies, processor=processor)
+
+
+def run_plug(socket: str, plugs: list[str]) -> bytes:
+    """Plug the exports of ``plugs`` into the imports of ``socket`` (``wasmlab wac plug``)."""
     try:
-        from . import encode_resolution
+        from ._plug import PlugError, plug_files
     except ImportError:
-        raise WacError("`wasmlab wac compose` is not available yet: the WAC encoder is missing") from None
-    resolution = resolve(_read(args.file), origin=args.file, deps_dir=args.deps_dir, deps=_dep_mapping(args.dep))
-    wasm = encode_resolution(resolution, import_dependencies=args.import_dependencies)
-    out = Path(args.output)
-    out.write_bytes(wasm)
+        raise WacError("`wasmlab wac plug` is not available yet: the plug support is missing") from None
+    for path in [socket, *plugs]:
+        if not Path(path).is_file():
+            raise WacError(f"failed to read `{path}`: no such file")
+    try:
+        return plug_files(socket, plugs)
+    except PlugError as exc:
+        raise WacError(str(exc)) from None
+
+
+def _write(output: str, wasm: bytes) -> int:
+    out = Path(output)
+    try:
+        out.write_bytes(wasm)
+    except OSError as exc:
+        raise WacError(f"failed to write `{output}`: {exc.strerror or exc}") from None
     print(f"wrote {out} ({len(wasm)} bytes)", file=sys.stderr)
     return 0
+
+
+def _compose(args) -> int:
+    wasm = run_compose(args.file, deps_dir=args.deps_dir, deps=_dep_mapping(args.dep),
+                       import_dependencies=args.import_dependencies)
+    return _write(args.output, wasm)
 
 
 def _plug(args) -> int:
-    try:
-        from . import plug_files
-    except ImportError:
-        raise WacError("`wasmlab wac plug` is not available yet: the WAC plug support is missing") from None
-    wasm = plug_files(args.socket, args.plug)
-    out = Path(args.output)
-    out.write_bytes(wasm)
-    print(f"wrote {out} ({len(wasm)} bytes)", file=sys.stderr)
-    return 0
+    return _write(args.output, run_plug(args.socket, args.plug))
 
 
 def _parser() -> argparse.ArgumentParser:
