@@ -31,10 +31,11 @@ from .errors import (ArgumentError, BuildError, GuestError, LinkError, LoadError
                      WasmlabError, WitError)
 from .wit import WitDefinition, registry
 from .wit import define as define_wit
+from .wac.compose import compose, plug
 
 __all__ = [
     "define_wit", "build", "load", "load_module", "Component", "Instance", "CoreModule", "WitDefinition",
-    "registry", "cache", "Grants", "Limits",
+    "registry", "cache", "Grants", "Limits", "compose", "plug",
     "WasmlabError", "WitError", "BuildError", "ToolError", "LoadError", "LinkError", "ArgumentError",
     "Trap", "GuestError", "WacError", "load_ipython_extension", "unload_ipython_extension",
 ]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import html
 
-from .graph import RenderError, world_graph
+from .graph import RenderError, composition_graph, world_graph
 
-__all__ = ["wit_definition_bundle", "component_bundle", "html_section"]
+__all__ = ["wit_definition_bundle", "component_bundle", "composition_bundle", "html_section"]
 
 _STYLE = ("font-family: var(--jp-code-font-family, monospace); font-size: 12px; "
           "background: var(--jp-layout-color2, #f5f5f5); padding: 6px; border-radius: 4px; overflow-x: auto")
@@ -42,4 +42,13 @@ def component_bundle(component) -> dict:
     if world is not None:
         parts.append(_svg(world_graph(world, title=component.name)))
     parts.append("<details><summary>WIT of its world</summary>" + _pre(component.wit) + "</details>")
+    return {"text/plain": plain, "text/html": "".join(parts)}
+
+
+def composition_bundle(composition) -> dict:
+    plain = composition.text()
+    parts = [html_section(f"composition {composition.name}", _svg(composition_graph(composition)))]
+    parts.append("<details><summary>as text</summary>" + _pre(plain) + "</details>")
+    if composition.component is not None:
+        parts.append(component_bundle(composition.component)["text/html"])
     return {"text/plain": plain, "text/html": "".join(parts)}

@@ -10,7 +10,7 @@ import subprocess
 
 from .capabilities import group_imports
 
-__all__ = ["Graph", "render_svg", "world_graph"]
+__all__ = ["Graph", "render_svg", "world_graph", "composition_graph"]
 
 
 class Graph:
@@ -142,5 +142,49 @@ def capability_graph(report) -> Graph:
         label = f"{cap}\\n{word}" + (f"\\n{len(names)} interface{'s' if len(names) != 1 else ''}")
         lines.append(f'  "cap_{cap}" [style={style}, fillcolor="{fill}", color="{pen}", label="{label}"];')
         lines.append(f'  component -> "cap_{cap}" [color="{pen}"{", style=dashed" if word == "denied" else ""}];')
+    lines.append("}")
+    return Graph("\n".join(lines))
+
+
+def composition_graph(composition) -> Graph:
+    """A composition: its instances (and their packages), each import wired to the export that
+    satisfies it, the imports left to the host (WASI grouped by capability), its exports."""
+    lines = [
+        "digraph composition {",
+        '  rankdir=LR; node [fontname="Courier", fontsize=10]; edge [fontname="Courier", fontsize=9, color="#777777"];',
+    ]
+    for n, label, key in composition.instances:
+        lines.append(f"  inst{n} [shape=box, style=\"rounded,filled\", fillcolor=\"#dde8f7\", "
+                     f"label={_q(label)[:-1]}\\n{_q('new ' + key)[1:]}];")
+    explicit = sorted({o for o, _, _ in composition.wires if isinstance(o, str)}
+                      | {o for _, o, _ in composition.exports if isinstance(o, str)})
+    for i, origin in enumerate(explicit):
+        lines.append(f"  imp{i} [shape=box, style=filled, fillcolor=\"#fff3b0\", "
+                     f"label={_q('import ' + origin.partition(':')[2])}];")
+
+    def ref(origin) -> str:
+        return f"imp{explicit.index(origin)}" if isinstance(origin, str) else f"inst{origin}"
+
+    for origin, target, wire in composition.wires:
+        lines.append(f"  {ref(origin)} -> inst{target} [label={_q(wire)}];")
+    host_names = [name for name, _ in composition.host_imports]
+    wasi = group_imports(host_names)
+    grouped = {name for names in wasi.values() for name in names}
+    for cap, names in wasi.items():
+        lines.append(f"  host_{cap} [label={_label_table('host: WASI ' + cap, names, color='#fde2c4')}];")
+    others = [name for name in host_names if name not in grouped]
+    if others:
+        lines.append(f"  host_other [label={_label_table('host: imports', others, color='#fff3b0')}];")
+    for name, users in composition.host_imports:
+        source = next((f"host_{cap}" for cap, names in wasi.items() if name in names), "host_other")
+        for user in users:
+            edge = f"  {source} -> inst{user}"
+            if edge not in lines:
+                lines.append(edge + ";")
+    if composition.exports:
+        rows = [name for name, _, _ in composition.exports]
+        lines.append(f"  exports [label={_label_table('exports of ' + composition.name, rows, color='#c9f0c9')}];")
+        for name, origin, export in composition.exports:
+            lines.append(f"  {ref(origin)} -> exports [label={_q(export or name)}];")
     lines.append("}")
     return Graph("\n".join(lines))

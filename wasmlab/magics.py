@@ -124,6 +124,41 @@ class Wasmlab(Magics, Configurable):
 
         return self._bind(args.name, self._run(f"%%wat {line}", cell, work))
 
+    @magic_arguments()
+    @argument("name", help="the Python variable the composed component is bound to")
+    @argument("--deps-dir", default=None, help="packages laid out as wac expects: DIR/ns/name.wasm|.wat|/")
+    @argument("--dep", action="append", default=[], metavar="NS:NAME=VAR_OR_PATH",
+              help="a package: a component variable of the notebook, or a file (repeatable)")
+    @argument("--import-dependencies", action="store_true",
+              help="import the instantiated components instead of embedding them")
+    @cell_magic
+    def wac(self, line: str, cell: str):
+        """Compose components with WAC; binds the composed component to NAME and shows how its
+        instances are wired.  Packages come from the notebook's components (``new demo:adder``
+        finds ``adder``), ``--dep``, WIT defined earlier, then ``--deps-dir``."""
+        args = parse_argstring(self.wac, line)
+        from .wac.compose import compose
+
+        namespace = self.shell.user_ns if self.shell is not None else {}
+        packages, deps = {}, {}
+        for spec in args.dep:
+            package, sep, target = spec.partition("=")
+            if not sep or not package or not target:
+                raise WasmlabError(f"--dep {spec!r} is not ns:name=VAR_OR_PATH", hint="--dep demo:adder=adder")
+            if target.isidentifier() and target in namespace:
+                packages[package] = namespace[target]
+            else:
+                deps[package] = target
+
+        def work(origin):
+            return compose(cell, name=args.name, packages=packages, namespace=namespace, deps=deps,
+                           deps_dir=args.deps_dir or self.deps_dir,
+                           import_dependencies=args.import_dependencies, origin=origin)
+
+        result = self._run(f"%%wac {line}", cell, work)
+        self._bind(args.name, result)
+        return getattr(result, "composition", result)
+
     @line_magic
     def wasmlab(self, line: str):
         """``%wasmlab cache clear`` empties the build cache; ``%wasmlab packages`` lists WIT packages."""

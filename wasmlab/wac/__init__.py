@@ -12,8 +12,9 @@ import os
 from ._ast import Document
 from ._parser import parse_document
 from ._resolver import Resolution, resolve_document
+from .compose import compose, encode_resolution, plug, plug_files
 
-__all__ = ["parse", "resolve", "Document", "Resolution"]
+__all__ = ["parse", "resolve", "Document", "Resolution", "compose", "encode_resolution", "plug", "plug_files"]
 
 
 def parse(text: str, origin: str = "<wac>") -> Document:
