@@ -7,6 +7,7 @@ caret; the exit status is 1 and there is no traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -37,11 +38,13 @@ def _dep_mapping(values: list[str]) -> dict[str, str]:
     return deps
 
 
-def run_parse(path: str) -> None:
-    """Parse the file at ``path`` (what ``wasmlab wac parse`` does); raises WacError."""
+def run_parse(path: str) -> str:
+    """Parse the file at ``path`` (``wasmlab wac parse``): the syntax tree as the reference's JSON."""
     from . import parse
+    from ._ast import to_reference_json
 
-    parse(_read(path), origin=path)
+    document = parse(_read(path), origin=path)
+    return json.dumps(to_reference_json(document), indent=2, ensure_ascii=False)
 
 
 def run_resolve(path: str, *, deps_dir: str | None = None, deps: dict[str, str] | None = None) -> str:
@@ -53,7 +56,7 @@ def run_resolve(path: str, *, deps_dir: str | None = None, deps: dict[str, str] 
 
 
 def _parse(args) -> int:
-    run_parse(args.file)
+    print(run_parse(args.file))
     return 0
 
 
@@ -112,7 +115,8 @@ def _parser() -> argparse.ArgumentParser:
                                      "as bytecodealliance/wac defines them.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("parse", help="parse a WAC document (exit 0, or the error and its location)")
+    p = sub.add_parser("parse", help="parse a WAC document and print its syntax tree as JSON (or the error "
+                       "and its location)")
     p.add_argument("file")
     p.set_defaults(run=_parse)
 
