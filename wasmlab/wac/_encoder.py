@@ -621,8 +621,7 @@ def encode_graph(graph, *, define_components: bool = True, validate: bool = True
             except SubtypeError as e:
                 err = ImportTypeMergeConflict(import_name=name, first=first_instantiation[name],
                                               second=index)
-                err.__cause__ = e
-                raise err from None
+                raise err from e
             implicit.append((name, index))
     explicit_imports = {}
     for n in import_nodes:

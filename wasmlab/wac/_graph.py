@@ -250,7 +250,7 @@ class CompositionGraph:
         try:
             parse_extern_name(name)
         except ValueError as e:
-            raise _caused(InvalidExternName(name=name), e) from None
+            raise _caused(InvalidExternName(name=name), e) from e
         node = Node("definition", ItemKind.type(ty), export=name)
         index = self._add_node(node)
 
@@ -283,7 +283,7 @@ class CompositionGraph:
         try:
             parse_extern_name(name)
         except ValueError as e:
-            raise _caused(InvalidImportName(name=name), e) from None
+            raise _caused(InvalidImportName(name=name), e) from e
         index = self._add_node(Node("import", kind, import_name=name))
         self._imports[name] = index
         return index
@@ -334,10 +334,10 @@ class CompositionGraph:
         try:
             kind = parse_extern_name(name)
         except ValueError as e:
-            raise _caused(InvalidExportName(name=name), e) from None
+            raise _caused(InvalidExportName(name=name), e) from e
         if kind in ("hash", "url", "dependency"):
-            raise _caused(InvalidExportName(name=name),
-                          ValueError("export name cannot be a hash, url, or dependency")) from None
+            cause = ValueError("export name cannot be a hash, url, or dependency")
+            raise InvalidExportName(name=name) from cause
         self[node].export = name
         self._exports[name] = node
 
@@ -391,7 +391,7 @@ class CompositionGraph:
         try:
             checker.is_subtype(self[argument].item_kind, imports[argument_name])
         except SubtypeError as e:
-            raise _caused(ArgumentTypeMismatch(name=argument_name), e) from None
+            raise ArgumentTypeMismatch(name=argument_name) from e
         self._add_edge(argument, instantiation, "argument", index)
         target.satisfied.add(index)
 
