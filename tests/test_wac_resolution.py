@@ -247,3 +247,69 @@ def test_cli_errors_name_the_file_line_and_column(tmp_path):
     assert f"{doc}:3:9" in proc.stderr and "3 | let x = missing;" in proc.stderr
     proc = run_cli("wac", "parse", str(tmp_path / "absent.wac"))
     assert proc.returncode == 1 and "failed to read" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# a component exporting the interface ex:demo/value (get returns 42), and a socket importing it
+VALUE = """(component
+  (core module $m (func (export "get") (result i32) i32.const 42))
+  (core instance $i (instantiate $m))
+  (func $get (result u32) (canon lift (core func $i "get")))
+  (instance $value (export "get" (func $get)))
+  (export "ex:demo/value" (instance $value))
+)"""
+
+SOCKET = """(component
+  (import "ex:demo/value" (instance $v (export "get" (func (result u32)))))
+  (alias export $v "get" (func $get))
+  (core func $get_low (canon lower (func $get)))
+  (core module $m
+    (import "host" "get" (func $g (result i32)))
+    (func (export "answer") (result i32) call $g i32.const 1 i32.add))
+  (core instance $host (export "get" (func $get_low)))
+  (core instance $i (instantiate $m (with "host" (instance $host))))
+  (func $answer (result u32) (canon lift (core func $i "answer")))
+  (export "answer" (func $answer))
+)"""
+
+
+@pytest.fixture(scope="module")
+def runnable_deps(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("runnable")
+    (root / "ex").mkdir()
+    (root / "ex" / "value.wasm").write_bytes(wat_to_bytes(VALUE))
+    (root / "ex" / "socket.wasm").write_bytes(wat_to_bytes(SOCKET))
+    return root
+
+
+def test_cli_compose_embeds_the_packages_and_the_result_runs(runnable_deps, tmp_path):
+    import wasmlab
+
+    doc = tmp_path / "app.wac"
+    doc.write_text("package ex:app;\nlet v = new ex:value {};\nlet s = new ex:socket { ...v };\nexport s.answer;\n")
+    out = tmp_path / "app.wasm"
+    proc = run_cli("wac", "compose", str(doc), "--deps-dir", str(runnable_deps), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert wasmlab.load(out).answer() == 43
+
+    deps_out = tmp_path / "deps.wasm"
+    proc = run_cli("wac", "compose", str(doc), "--deps-dir", str(runnable_deps), "--import-dependencies",
+                   "-o", str(deps_out))
+    assert proc.returncode == 0, proc.stderr
+    from wasmlab._toolchain import wasm_tools
+
+    printed = wasm_tools("print", deps_out).text
+    assert 'unlocked-dep=<ex:value>' in printed and 'unlocked-dep=<ex:socket>' in printed
+
+
+def test_cli_plug_wires_the_plug_into_the_socket(runnable_deps, tmp_path):
+    import wasmlab
+
+    out = tmp_path / "plugged.wasm"
+    proc = run_cli("wac", "plug", str(runnable_deps / "ex" / "socket.wasm"), "--plug",
+                   str(runnable_deps / "ex" / "value.wasm"), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert wasmlab.load(out).answer() == 43
+
+    proc = run_cli("wac", "plug", str(runnable_deps / "ex" / "value.wasm"), "--plug",
+                   str(runnable_deps / "ex" / "value.wasm"), "-o", str(out))
+    assert proc.returncode == 1 and "no matching imports" in proc.stderr and "Traceback" not in proc.stderr
