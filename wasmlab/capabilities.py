@@ -15,7 +15,7 @@ from pathlib import Path
 from .errors import ArgumentError, WasmlabError
 
 __all__ = ["CAPABILITIES", "capability_of", "group_imports", "DirGrant", "Grants", "Limits", "parse_size",
-           "granted_capabilities", "CapabilityReport", "denial_hint"]
+           "granted_capabilities", "CapabilityReport", "denial_hint", "sockets_available", "SOCKETS_UNAVAILABLE"]
 
 # capability -> what a learner should read it as
 CAPABILITIES = {
@@ -68,6 +68,21 @@ def group_imports(import_names) -> dict[str, list[str]]:
 
 
 # ---- grants: what a run may touch ------------------------------------------------------------
+
+# Since wasmtime 48 a WASI context creates no TCP or UDP socket unless allow_tcp / allow_udp
+# switch them on.  wasi.h (the C API wasmtime-py is built on) only has inherit_network, which
+# opens every address but not the protocols, and allow_ip_name_lookup: through wasmtime-py a
+# guest can be granted name lookup, never an outbound socket.
+SOCKETS_UNAVAILABLE = ("wasmtime-py cannot switch TCP/UDP on: since wasmtime 48 sockets also need "
+                       "allow_tcp/allow_udp, which its C API (wasi.h) does not offer")
+
+
+def sockets_available() -> bool:
+    """Whether this wasmtime-py can grant outbound sockets (its C API can switch TCP/UDP on)."""
+    from wasmtime import _ffi as ffi
+
+    return hasattr(ffi, "wasi_config_allow_tcp") and hasattr(ffi, "wasi_config_allow_udp")
+
 
 
 @dataclass(frozen=True)
@@ -126,6 +141,10 @@ class Grants:
         return replace(self, stdin=data.encode("utf-8") if isinstance(data, str) else bytes(data))
 
     def with_network(self, *, sockets: bool = True, name_lookup: bool = True) -> "Grants":
+        """Outbound sockets to any address (``--inherit-network``) and name lookup
+        (``--allow-ip-name-lookup``).  All or nothing: the C API has no per-address check.
+        Sockets stay refused on wasmtime-py versions whose C API cannot switch TCP/UDP on
+        (see :func:`sockets_available`)."""
         return replace(self, network=sockets, ip_name_lookup=name_lookup)
 
     def environment(self) -> list[tuple[str, str]]:
@@ -157,7 +176,10 @@ class Grants:
                 config.stdout_custom = output.on_stdout
                 config.stderr_custom = output.on_stderr
         if self.network:
-            ffi.wasi_config_inherit_network(config.ptr())
+            ffi.wasi_config_inherit_network(config.ptr())  # every address
+            if sockets_available():
+                ffi.wasi_config_allow_tcp(config.ptr(), True)
+                ffi.wasi_config_allow_udp(config.ptr(), True)
         if self.ip_name_lookup:
             ffi.wasi_config_allow_ip_name_lookup(config.ptr(), True)
         return config
@@ -169,13 +191,22 @@ class Grants:
             "filesystem": "; ".join(map(str, self.dirs)) or "nothing",
             "environment": (f"variables {env}" if env else "no variables")
                            + (f"; arguments {list(self.args)}" if self.args else ""),
-            "network": ("outbound sockets" if self.network else "no sockets")
-                       + ("; name lookup" if self.ip_name_lookup else "; no name lookup"),
+            "network": self._describe_network(),
             "stdio": "the host's own" if self.inherit_stdio else
                      "captured into the cell" + ("; stdin given" if self.stdin is not None else "; empty stdin"),
             "clocks": "granted (always)",
             "random": "granted (always)",
         }
+
+
+    def _describe_network(self) -> str:
+        if not self.network:
+            sockets = "no sockets"
+        elif sockets_available():
+            sockets = "outbound sockets to any address"
+        else:
+            sockets = "sockets granted but unavailable in wasmtime-py"
+        return sockets + ("; name lookup" if self.ip_name_lookup else "; no name lookup")
 
 
 def _set_stdin_bytes(config, data: bytes) -> None:
@@ -238,12 +269,41 @@ def granted_capabilities(grants: Grants) -> set[str]:
 
 _FILE_DENIALS = ("FileNotFoundError", "PermissionError", "No such file", "Permission denied",
                  "Operation not permitted", "Read-only file system", "capabilities insufficient")
-_NETWORK_DENIALS = ("ConnectionRefusedError", "gaierror", "Name or service not known", "access denied",
-                    "AccessDenied", "not permitted", "socket")
+# what a guest says when a socket or a lookup failed (Python's socket module, wasi:sockets error names)
+_SOCKET_SIGNS = ("socket", "connect", "access-denied", "AccessDenied")
+_LOOKUP_SIGNS = ("gaierror", "getaddrinfo", "resolve-addresses", "resolver-failure", "name-unresolvable",
+                 "Name or service not known", "name lookup")
 
 
-def denial_hint(grants: Grants, stderr: str) -> str | None:
-    """When a guest failed on something it was not granted, the grant that would allow it."""
+def _network_hint(grants: Grants, *, lookup: bool) -> str | None:
+    if lookup:
+        if grants.ip_name_lookup:
+            return None
+        return ("name lookup is off; allow it with --allow-ip-name-lookup or "
+                "Grants().with_network(sockets=False, name_lookup=True)")
+    if grants.network:
+        return None if sockets_available() else f"outbound sockets are granted, but {SOCKETS_UNAVAILABLE}"
+    hint = "the network is off; allow outbound sockets with --inherit-network or Grants().with_network()"
+    return hint if sockets_available() else f"{hint} (though {SOCKETS_UNAVAILABLE})"
+
+
+def denial_hint(grants: Grants, stderr: str, usage=None) -> str | None:
+    """When a guest failed on something it was not granted, the grant that would allow it.
+
+    ``usage`` (the run's :class:`~wasmlab.usage.Usage`) names refused network attempts
+    exactly; without it the guest's error output is read for the signs of one.
+    """
+    refused = usage.refusals("network") if usage is not None else []
+    if refused:
+        return _network_hint(grants, lookup=refused[-1].startswith("name lookup"))
+    if any(sign in stderr for sign in _LOOKUP_SIGNS):
+        hint = _network_hint(grants, lookup=True)
+        if hint:
+            return hint
+    if any(sign in stderr for sign in _SOCKET_SIGNS):
+        hint = _network_hint(grants, lookup=False)
+        if hint:
+            return hint
     if any(sign in stderr for sign in _FILE_DENIALS):
         if not grants.dirs:
             return "no directory is granted; grant one with --dir HOST::GUEST or Grants().with_dir(host, guest)"
@@ -251,8 +311,6 @@ def denial_hint(grants: Grants, stderr: str) -> str | None:
                                                                                  "not permitted")):
             return "the directories are granted read-only; grant with --dir (or read_only=False) to allow writes"
         return "only the granted directories exist for the guest: " + ", ".join(d.guest for d in grants.dirs)
-    if any(sign in stderr for sign in _NETWORK_DENIALS) and not (grants.network or grants.ip_name_lookup):
-        return "the network is off; allow it with --inherit-network / --allow-ip-name-lookup or Grants().with_network()"
     if "KeyError" in stderr and not grants.env:
         return "no environment variable is granted; pass one with --env NAME=VALUE or Grants().with_env(NAME=...)"
     return None
@@ -271,10 +329,14 @@ class CapabilityReport:
         self.usage = usage
         self.granted = granted_capabilities(grants)
         self.used = usage.used()
+        self.refused = usage.tried()
 
     def status(self, capability: str) -> str:
+        """``used``, ``refused`` (tried and denied), ``granted, unused`` or ``denied``."""
         if capability in self.used:
             return "used"
+        if capability in self.refused:
+            return "refused"
         if capability in self.granted:
             return "granted, unused"
         return "denied"
@@ -291,6 +353,9 @@ class CapabilityReport:
             used = f"{calls} call{'s' if calls != 1 else ''}" if calls else ""
             if cap == "filesystem" and self.usage.files:
                 used = "; ".join(f"{p} ({', '.join(sorted(a))})" for p, a in sorted(self.usage.files.items()))
+            refusals = self.usage.refusals(cap)
+            if refusals:
+                used = "; ".join(filter(None, [used, "refused: " + "; ".join(refusals)]))
             rows.append((cap, f"{len(names)} interface{'s' if len(names) != 1 else ''}", granted, used or "-"))
         return rows
 

@@ -68,6 +68,10 @@ def render_svg(source: str) -> str:
         raise RenderError(f"Graphviz could not render this graph: {exc}") from exc
 
 
+def _esc(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def _q(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -126,12 +130,14 @@ _STATUS_STYLE = {
     "used": ('"filled,bold"', "#8fd18f", "#1b7f1b", "used"),
     "granted, unused": ('"filled"', "#e4f5e4", "#5a9a5a", "granted"),
     "denied": ('"filled,dashed"', "#fbe0e0", "#c0392b", "denied"),
+    "refused": ('"filled,bold"', "#f5b7b1", "#c0392b", "refused"),
 }
 
 
 def capability_graph(report) -> Graph:
     """The component in the middle; each capability it asks for, coloured by what happened:
-    green and bold if used, pale green if granted but unused, red and dashed if denied."""
+    green and bold if used, pale green if granted but unused, red and dashed if denied, red and
+    bold if the run tried it and was refused (the attempts are listed)."""
     lines = [
         "digraph capabilities {",
         '  rankdir=LR; node [shape=box, fontname="Courier", fontsize=10]; edge [color="#777777"];',
@@ -140,6 +146,7 @@ def capability_graph(report) -> Graph:
     for cap, names in report.asked.items():
         style, fill, pen, word = _STATUS_STYLE[report.status(cap)]
         label = f"{cap}\\n{word}" + (f"\\n{len(names)} interface{'s' if len(names) != 1 else ''}")
+        label += "".join(f"\\n{_esc(attempt)}" for attempt in report.usage.refusals(cap)[:4])
         lines.append(f'  "cap_{cap}" [style={style}, fillcolor="{fill}", color="{pen}", label="{label}"];')
         lines.append(f'  component -> "cap_{cap}" [color="{pen}"{", style=dashed" if word == "denied" else ""}];')
     lines.append("}")

@@ -1,9 +1,15 @@
-"""What a run actually used: environment, arguments, clocks, randomness and files.
+"""What a run actually used: environment, arguments, clocks, randomness and files, and what
+the host refused it.
 
 wasmtime implements WASI inside the host; to see which parts a guest really calls, wasmlab
 shadows the small, resource-free interfaces (``wasi:cli/environment``, ``wasi:random/*``,
 the wall clock) with Python implementations that serve exactly what the grants allow
 and count each call.  Files are seen through inotify on the granted directories.
+
+The network is refused the same way: when sockets or name lookup are not granted, the
+interfaces that open sockets (``wasi:sockets/tcp-create-socket``, ``udp-create-socket``) and
+resolve names (``wasi:sockets/ip-name-lookup``) are replaced by ones that answer
+``access-denied`` and note each attempt (with the name looked up), so the report can list them.
 """
 
 from __future__ import annotations
@@ -26,9 +32,25 @@ class Usage:
 
     calls: dict[str, int] = field(default_factory=dict)  # by capability: "environment", "clocks", "random"
     files: dict[str, set[str]] = field(default_factory=dict)  # guest path -> read/wrote/created/...
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (capability, the attempt the host refused)
 
     def count(self, capability: str) -> None:
         self.calls[capability] = self.calls.get(capability, 0) + 1
+
+    def refuse(self, capability: str, attempt: str) -> None:
+        self.refused.append((capability, attempt))
+
+    def tried(self) -> set[str]:
+        """Capabilities the run attempted and was refused."""
+        return {capability for capability, _ in self.refused}
+
+    def refusals(self, capability: str) -> list[str]:
+        """The refused attempts of one capability, repeated ones counted: ``["TCP socket (ipv4) x3"]``."""
+        counts: dict[str, int] = {}
+        for cap, attempt in self.refused:
+            if cap == capability:
+                counts[attempt] = counts.get(attempt, 0) + 1
+        return [attempt + (f" x{n}" if n > 1 else "") for attempt, n in counts.items()]
 
     def used(self) -> set[str]:
         """Capabilities this run exercised."""
@@ -44,6 +66,7 @@ class Usage:
     def rows(self) -> list[tuple[str, str]]:
         rows = [(cap, f"{n} call{'s' if n != 1 else ''}") for cap, n in sorted(self.calls.items())]
         rows += [(f"file {path}", ", ".join(sorted(actions))) for path, actions in sorted(self.files.items())]
+        rows += [(f"refused {cap}", attempt) for cap in sorted(self.tried()) for attempt in self.refusals(cap)]
         return rows
 
 
@@ -97,23 +120,69 @@ def _recorders(grants, meter: UsageMeter) -> dict[str, dict]:
     }
 
 
+_RESOLVE_STREAM = wc.ResourceType.host(0x5_0C_E7)  # stands in for wasmtime's; never constructed
+
+
+def _network_refusers(grants, meter: UsageMeter) -> dict[str, dict]:
+    """Replacements for the socket-opening and name-resolving interfaces the grants do not allow.
+
+    Each answers ``access-denied`` and notes the attempt.  A refused socket never exists, so
+    the methods of the resources these interfaces define can never be reached.
+    """
+    from .capabilities import SOCKETS_UNAVAILABLE, sockets_available
+
+    refusers: dict[str, dict] = {}
+    if not (grants.network and sockets_available()):
+        why = "" if not grants.network else f" ({SOCKETS_UNAVAILABLE})"
+
+        def socket_refuser(kind):
+            def refuse(_store, family):
+                meter.current.refuse("network", f"{kind} socket ({family}){why}")
+                return "access-denied"
+            return refuse
+
+        refusers["wasi:sockets/tcp-create-socket"] = {"create-tcp-socket": socket_refuser("TCP")}
+        refusers["wasi:sockets/udp-create-socket"] = {"create-udp-socket": socket_refuser("UDP")}
+    if not grants.ip_name_lookup:
+        def resolve(store, network, name):
+            network.drop(store)  # a borrowed handle must be released before returning
+            meter.current.refuse("network", f"name lookup of {name}")
+            return "access-denied"
+
+        def unreachable(_store, *_args):
+            raise RuntimeError("a refused name lookup has no address stream")
+
+        refusers["wasi:sockets/ip-name-lookup"] = {
+            "resolve-address-stream": _RESOLVE_STREAM,
+            "[method]resolve-address-stream.resolve-next-address": unreachable,
+            "[method]resolve-address-stream.subscribe": unreachable,
+            "resolve-addresses": resolve,
+        }
+    return refusers
+
+
 def record_wasi_use(linker: wc.Linker, import_names, grants, meter: UsageMeter) -> None:
-    """Shadow the resource-free WASI interfaces a component imports with counting ones.
+    """Shadow the resource-free WASI interfaces a component imports with counting ones, and
+    the network interfaces the grants do not allow with refusing ones.
 
     Call after ``linker.add_wasip2()``.  Only interfaces implementable whole in Python are
     shadowed (an interface defined under the component's exact version replaces wasmtime's
-    entirely), so the monotonic clock, whose pollables are resources, is not counted.
+    entirely), so the monotonic clock, whose pollables are wasmtime's resources, is not
+    counted, and granted sockets and name lookups run in wasmtime uncounted.
     """
-    recorders = _recorders(grants, meter)
+    replacements = {**_recorders(grants, meter), **_network_refusers(grants, meter)}
     linker.allow_shadowing = True
     with linker.root() as root:
         for name in import_names:
-            functions = recorders.get(name.split("@")[0])
-            if functions is None:
+            items = replacements.get(name.split("@")[0])
+            if items is None:
                 continue
             with root.add_instance(name) as instance:
-                for fn_name, host in functions.items():
-                    instance.add_func(fn_name, host)
+                for item_name, item in items.items():
+                    if isinstance(item, wc.ResourceType):
+                        instance.add_resource(item_name, item, lambda _store, _rep: None)
+                    else:
+                        instance.add_func(item_name, item)
 
 
 def watch_files(grants) -> _inotify.FileWatch:

