@@ -207,3 +207,8 @@ def test_error_renders_the_line_with_a_caret():
     assert "cell:2:19" in rendered
     assert "2 | let x = new a:b { , };" in rendered
     assert rendered.rstrip().endswith(" " * 18 + "^")
+
+
+def test_absurd_nesting_is_an_error_not_a_crash():
+    err = parse_error("package a:b;\ntype t = " + "list<" * 5000 + "u8" + ">" * 5000 + ";")
+    assert err.message == "the document is nested too deeply to parse" and err.location.line == 2

@@ -313,3 +313,29 @@ def test_cli_plug_wires_the_plug_into_the_socket(runnable_deps, tmp_path):
     proc = run_cli("wac", "plug", str(runnable_deps / "ex" / "value.wasm"), "--plug",
                    str(runnable_deps / "ex" / "value.wasm"), "-o", str(out))
     assert proc.returncode == 1 and "no matching imports" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_mutated_documents_end_in_clean_errors():
+    """Random edits of the conformance documents: every outcome is a result or a located WacError."""
+    import random
+
+    root = Path(__file__).parents[2] / "shared" / "conformance" / "wac"
+    documents = sorted(root.glob("*/*.wac")) + sorted(root.glob("*/fail/*.wac"))
+    assert documents
+    rng = random.Random(5)
+    pieces = ["{", "}", "(", ")", "<", ">", ";", ":", "...", ".", "[", "]", '"', "let", "new", "export",
+              "import", "as", "%", "@", "/", ",", "x", "foo:bar", "a:b/c@1.0.0", "->", "_", "\n", "é", "/*"]
+    for _ in range(400):
+        text = rng.choice(documents).read_text(encoding="utf-8")
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(len(text) + 1)
+            if rng.random() < 0.5:
+                text = text[:at] + rng.choice(pieces) + text[at:]
+            else:
+                text = text[:at] + text[at + rng.randint(1, 8):]
+        try:
+            resolve(text, origin="mutated")
+        except WacError as err:
+            assert err.message
+            if err.location is not None:
+                assert 1 <= err.location.line <= text.count("\n") + 1

@@ -661,6 +661,11 @@ def parse_document(text: str, origin: str = "<wac>") -> ast.Document:
         document = parser.document()
     except _SyntaxError as exc:
         raise located_error(exc.message, exc.span, text, origin, label=exc.label) from None
+    except RecursionError:
+        token = parser.lexer.peek()
+        span = token.span if token is not None else parser.lexer.span()
+        raise located_error("the document is nested too deeply to parse", span, text, origin,
+                            hint="split deeply nested expressions or types into named parts") from None
     document.source = text
     document.origin = origin
     return document

@@ -1075,3 +1075,6 @@ def resolve_document(document: ast.Document, *, packages: dict | None = None, de
         return _Resolver(document, sources).resolve()
     except ResolveError as exc:
         raise _to_wac_error(exc, document) from None
+    except RecursionError:
+        raise WacError("the document is nested too deeply to resolve",
+                       hint="split deeply nested expressions or types into named parts") from None
