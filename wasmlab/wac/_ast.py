@@ -21,7 +21,8 @@ __all__ = [
     "NamedType", "FuncType", "TypeAlias", "VariantCase", "VariantDecl", "Field", "RecordDecl",
     "Flag", "FlagsDecl", "EnumCase", "EnumDecl", "Constructor", "Method", "ResourceDecl",
     "UseItem", "Use", "InterfaceExport", "InterfaceDecl", "InlineInterface", "NamedWorldItem",
-    "WorldImport", "WorldExport", "WorldIncludeItem", "WorldInclude", "WorldDecl", "to_reference_json",
+    "WorldImport", "WorldExport", "WorldIncludeItem", "WorldInclude", "WorldDecl", "argument_name",
+    "to_reference_json",
 ]
 
 
@@ -122,10 +123,6 @@ class BorrowType:
 
 
 Type = Union[PrimitiveType, TupleType, ListType, OptionType, ResultType, BorrowType, Ident]
-
-
-def type_span(ty: Type) -> Span:
-    return ty.span
 
 
 @dataclass
@@ -294,9 +291,6 @@ class WorldDecl:
     id: Ident
     items: list
 
-
-ITEM_TYPE_DECLS = (ResourceDecl, VariantDecl, RecordDecl, FlagsDecl, EnumDecl, TypeAlias)
-TYPE_DECLS = (VariantDecl, RecordDecl, FlagsDecl, EnumDecl, TypeAlias)
 
 # ----------------------------------------------------------------------------- expressions
 

@@ -361,7 +361,7 @@ class _Parser:
         if lookahead.peek(Tok.RESULT):
             span = self.lexer.next().span
 
-            def result_part(first: bool):
+            def result_part():
                 part = _Lookahead(self.lexer)
                 if part.peek(Tok.UNDERSCORE):
                     self.lexer.next()
@@ -371,8 +371,8 @@ class _Parser:
                 raise part.error()
 
             def arguments():
-                ok = result_part(True)
-                err = self.optional(Tok.COMMA, lambda: result_part(False))
+                ok = result_part()
+                err = self.optional(Tok.COMMA, result_part)
                 end = self.token(Tok.CLOSE_ANGLE)
                 return ok, err, end
 

@@ -185,6 +185,7 @@ class _State:
 
 
 def _desc(kind: ItemKind) -> str:
+    """The reference's word for an item: "function", "instance", "u32", "record", ..."""
     return kind.desc()
 
 
@@ -390,7 +391,7 @@ class _Resolver:
 
         try:
             node = self.graph.import_(name, kind.promote())
-        except ImportAlreadyExists as exc:
+        except ImportAlreadyExists:
             raise ResolveError(f"duplicate import `{name}`", span, f"duplicate import name `{name}`",
                                hint=None if stmt.name is not None else _HINT_AS) from None
         except InvalidImportName as exc:
@@ -412,7 +413,6 @@ class _Resolver:
         try:
             node = self.graph.define_type(ident.string, ty)
         except ExportConflict:
-            previous = self.graph.get_export(ident.string)
             raise ResolveError(f"type declaration `{ident.string}` conflicts with a previous export of the same name",
                                ident.span, f"conflicting type declaration `{ident.string}`") from None
         state.export_spans[node] = ident.span
