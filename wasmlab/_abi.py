@@ -382,10 +382,15 @@ class _Option(Codec):
         val.of.option = None if value is None else _boxed(self.inner, value.value)
 
     def lift(self, val):
+        if self.nested:  # every level explicit: some(some(5)) is Some(Some(5)), some(none) is Some(None)
+            return self.lift_explicit(val)
+        return self.inner.lift(val.of.option.contents) if val.of.option else None
+
+    def lift_explicit(self, val):
         if not val.of.option:
             return None
-        inner = self.inner.lift(val.of.option.contents)
-        return V.Some(inner) if self.nested else inner
+        inner = val.of.option.contents
+        return V.Some(self.inner.lift_explicit(inner) if self.nested else self.inner.lift(inner))
 
 
 class _Result(Codec):
@@ -453,7 +458,7 @@ class _Flags(Codec):
 
 
 class _Handle(Codec):
-    """own<R> / borrow<R>: a :class:`~wasmlab.values.Resource` of this instance."""
+    """own<R> / borrow<R> of a resource the guest implements: a :class:`~wasmlab.values.Resource`."""
 
     def __init__(self, ty, binder):
         super().__init__(ty)
@@ -463,19 +468,52 @@ class _Handle(Codec):
 
     def check(self, value, path):
         if isinstance(value, V.Resource) and value._type is self.resource:
-            handle = value.handle  # raises on a dropped handle
-            if self.owned:
-                value._dropped = True  # ownership moves into the guest
-            return handle
+            value.handle  # raises on a dropped handle
+            if value._binder is not self.binder:
+                raise ArgumentError(f"{path}: this {self.resource.name} belongs to another instance",
+                                    hint="a handle only works in the instance that made it (a trap or new grants "
+                                         "start a fresh instance): make a new one")
+            if self.owned and not value._owned:
+                raise ArgumentError(f"{path} takes ownership of a {self.resource.name}, but this handle is "
+                                    "only borrowed", hint="pass a handle you own")
+            return value
         raise _fail(path, self.ty, value, f" (a {self.resource.name} handle)")
 
     def lower(self, value, val):
         val.kind = _KIND["resource"]
-        val.of.resource = value._consume() if self.owned else ffi.wasmtime_component_resource_any_clone(value.ptr())
+        if self.owned:
+            value._dropped = True  # ownership moves into the guest
+            val.of.resource = value._handle._consume()
+        else:
+            val.of.resource = ffi.wasmtime_component_resource_any_clone(value._handle.ptr())
 
     def lift(self, val):
         handle = ResourceAny._from_ptr(ffi.take_pointer(val.of, "resource"))
         return V.Resource(self.resource, handle, self.binder, owned=self.owned)
+
+
+class _HostHandle(Codec):
+    """own<R> / borrow<R> of a resource the host implements in Python: the Python object itself."""
+
+    def __init__(self, ty, table):
+        super().__init__(ty)
+        self.resource = ty.resource
+        self.owned = isinstance(ty, OwnT)
+        self.table = table
+
+    def check(self, value, path):
+        cls = self.table.classes[self.resource]
+        if isinstance(value, cls):
+            return value
+        raise _fail(path, self.ty, value, f" (a {getattr(cls, '__name__', 'host')} object)")
+
+    def lower(self, value, val):
+        val.kind = _KIND["resource"]
+        val.of.resource = self.table.lower(self.resource, value, owned=self.owned)
+
+    def lift(self, val):
+        handle = ResourceAny._from_ptr(ffi.take_pointer(val.of, "resource"))
+        return self.table.lift(self.resource, handle, owned=self.owned)
 
 
 class _Refused(Codec):
@@ -527,6 +565,9 @@ def codec(ty: Type, binder=None) -> Codec:
     if isinstance(ty, FlagsT):
         return _Flags(ty)
     if isinstance(ty, (OwnT, BorrowT)):
+        host = getattr(binder, "host_resources", None)
+        if host is not None and ty.resource in host.classes:
+            return _HostHandle(ty, host)
         return _Handle(ty, binder)
     if isinstance(ty, (StreamT, FutureT)):
         return _Refused(ty)
@@ -608,6 +649,16 @@ class BoundFunction:
         signature = ", ".join(f"{n}: {c.ty.wit()}" for n, c in self.params)
         return ArgumentError(f"{self.name} takes {len(self.params)} argument(s) ({signature}), got {given}")
 
+    def _guest_error(self, payload) -> GuestError:
+        from .wave import format as wave_format
+
+        error = GuestError(payload, function=self.name)
+        err_type = unalias(self.function.result).err
+        shown = f"err({wave_format(payload, err_type)})" if err_type is not None else "err"
+        error.message = f"{self.name} returned {shown}"
+        error.hint = "call it with .result(...) to get Ok/Err objects instead of this exception"
+        return error
+
     def __call__(self, *args, result_objects: bool = False, **kwargs):
         checked = self._arguments(args, kwargs)
         n = len(checked)
@@ -638,7 +689,7 @@ class BoundFunction:
         if error:
             raise WasmtimeError._from_ptr(error)
         if isinstance(value, V.Err) and not result_objects and isinstance(self.result, _Result):
-            raise GuestError(value.value, function=self.name)
+            raise self._guest_error(value.value)
         if isinstance(value, V.Ok) and not result_objects and isinstance(self.result, _Result):
             return value.value
         return value

@@ -9,10 +9,10 @@
 | record | a generated dataclass per record type (a ``dict`` or any object with the fields is accepted) |
 | variant | :class:`Variant` (``case``, ``value``); a bare case name is accepted for cases without payload |
 | enum | a generated :class:`enum.Enum` per enum type (its member's name, or the WIT name, is accepted) |
-| option | ``None`` or the value; :class:`Some` marks ``some(none)`` so ``option<option<T>>`` never collapses |
+| option | ``None`` or the value; in ``option<option<T>>`` every level is explicit (``Some(None)``, ``Some(Some(3))``), so it never collapses |
 | result | the ``ok`` value, or :class:`~wasmlab.errors.GuestError` raised with the ``err`` payload; ``.result(...)`` on a function returns :class:`Ok` / :class:`Err` instead |
-| flags | a ``set`` of flag names (an :class:`enum.Flag` is accepted) |
-| resource | :class:`Resource`: a handle with the resource's methods; ``drop()`` or ``with`` releases it |
+| flags | :class:`Flags`, a ``frozenset`` of flag names (any set, list or :class:`enum.Flag` is accepted) |
+| resource | :class:`Resource`: a handle with the resource's methods; ``drop()`` or ``with`` releases it; passing it as ``own<R>`` moves it into the guest |
 
 Every value's ``repr`` is its WAVE text, the syntax of ``wasmtime --invoke``.
 """
