@@ -14,6 +14,9 @@ world probe {
   export read-file: func(path: string) -> string;
   export write-file: func(path: string, text: string) -> string;
   export list-dir: func(path: string) -> string;
+  export remove-file: func(path: string) -> string;
+  export rename-file: func(source: string, target: string) -> string;
+  export make-dir: func(path: string) -> string;
   export get-env: func() -> list<string>;
   export get-args: func() -> list<string>;
   export read-stdin: func() -> string;
@@ -47,6 +50,15 @@ class WitWorld:
 
     def list_dir(self, path):
         return attempt(lambda: sorted(os.listdir(path)))
+
+    def remove_file(self, path):
+        return attempt(lambda: os.remove(path))
+
+    def rename_file(self, source, target):
+        return attempt(lambda: os.rename(source, target))
+
+    def make_dir(self, path):
+        return attempt(lambda: os.mkdir(path))
 
     def get_env(self):
         return sorted(f"{k}={v}" for k, v in os.environ.items())
@@ -112,6 +124,49 @@ def test_read_only_grant_refuses_writes_and_leaves_the_host_unchanged(probe, tmp
         probe.grants = Grants()
     assert (tmp_path / "data.txt").read_text() == "original"
     assert sorted(os.listdir(tmp_path)) == before
+
+
+def _tree(root):
+    return {str(p.relative_to(root)): (p.read_text() if p.is_file() else None) for p in sorted(root.rglob("*"))}
+
+
+def test_renames_out_of_a_grant_fail_and_move_nothing(probe, tmp_path):
+    granted = tmp_path / "granted"
+    granted.mkdir()
+    (granted / "keep.txt").write_text("mine")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    before = _tree(tmp_path)
+    probe.grants = Grants().with_dir(granted, "/data")
+    try:
+        for target in ["/data/../outside/keep.txt", "/data/../keep.txt", str(outside / "keep.txt"), "/keep.txt",
+                       "/tmp/keep.txt"]:
+            assert probe.rename_file("/data/keep.txt", target).startswith("error:"), target
+        assert probe.remove_file("/data/../outside").startswith("error:")
+        assert probe.rename_file("/data/keep.txt", "/data/moved.txt") == "ok:None"  # inside the grant: allowed
+        assert probe.rename_file("/data/moved.txt", "/data/keep.txt") == "ok:None"
+    finally:
+        probe.grants = Grants()
+    assert _tree(tmp_path) == before
+
+
+def test_read_only_grant_refuses_deletes_renames_and_new_dirs(probe, tmp_path):
+    (tmp_path / "data.txt").write_text("original")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "inner.txt").write_text("inner")
+    before = _tree(tmp_path)
+    probe.grants = Grants().with_dir(tmp_path, "/data", read_only=True)
+    try:
+        assert probe.remove_file("/data/data.txt").startswith("error:")
+        assert probe.remove_file("/data/sub/inner.txt").startswith("error:")
+        assert probe.rename_file("/data/data.txt", "/data/renamed.txt").startswith("error:")
+        assert probe.rename_file("/data/sub/inner.txt", "/data/inner.txt").startswith("error:")
+        assert probe.make_dir("/data/new").startswith("error:")
+        assert probe.write_file("/data/sub/inner.txt", "changed").startswith("error:")
+        assert probe.read_file("/data/sub/inner.txt") == "ok:inner"
+    finally:
+        probe.grants = Grants()
+    assert _tree(tmp_path) == before
 
 
 def test_symlink_out_of_a_grant_is_refused(probe, tmp_path):
@@ -211,6 +266,8 @@ def test_fuel_budget_on_a_component(probe):
         with pytest.raises(Trap) as info:
             probe.spin()
         assert info.value.trap_kind == "fuel"
+        assert "fuel budget of 50,000,000 was used up" in info.value.message
+        assert "--fuel" in info.value.hint
     finally:
         probe.limits = Limits()
     assert probe.read_file("/nope").startswith("error:")
@@ -259,3 +316,25 @@ def test_a_denied_file_says_which_grant_would_allow_it(tmp_path):
     (tmp_path / "x.txt").write_text("granted")
     strict.grants = Grants().with_dir(tmp_path, "/data")
     assert strict.load("/data/x.txt") == "granted"
+
+
+RECURSE_WIT = "package test:deep;\nworld deep { export depth: func(n: u32) -> u32; }\n"
+# depth(n) recurses n times: no limit is set, so only the Wasm stack bounds it
+RECURSE_WAT = """(module
+  (func $depth (export "depth") (param $n i32) (result i32)
+    (if (result i32) (i32.eqz (local.get $n))
+      (then (i32.const 0))
+      (else (i32.add (i32.const 1) (call $depth (i32.sub (local.get $n) (i32.const 1))))))))"""
+
+
+def test_deep_recursion_is_a_stack_overflow_and_the_next_call_works():
+    wasmlab.define_wit(RECURSE_WIT)
+    deep = wasmlab.build(world="test:deep/deep", wat=RECURSE_WAT, progress=False)
+    assert deep.depth(1000) == 1000
+    with pytest.raises(Trap) as info:
+        deep.depth(100_000_000)
+    assert info.value.trap_kind == "stack overflow"
+    assert info.value.message.startswith("stack overflow in depth")
+    assert "recursion" in info.value.hint
+    assert deep.depth(10) == 10  # a fresh instance
+
