@@ -212,3 +212,16 @@ def test_error_renders_the_line_with_a_caret():
 def test_absurd_nesting_is_an_error_not_a_crash():
     err = parse_error("package a:b;\ntype t = " + "list<" * 5000 + "u8" + ">" * 5000 + ";")
     assert err.message == "the document is nested too deeply to parse" and err.location.line == 2
+
+
+def test_non_ascii_text_counts_in_bytes_as_the_reference_does():
+    source = 'package a:b;\n/// café\nexport x as "é" y;'
+    err = parse_error(source)
+    assert err.message == "expected `;`, found identifier"
+    assert (err.location.line, err.location.column) == (3, 18)  # 16 characters before `y`, 17 bytes
+    from wasmlab.wac._ast import to_reference_json
+
+    doc = parse('package a:b;\n/// café\nexport x;')
+    tree = to_reference_json(doc)
+    assert tree["statements"][0]["Export"]["docs"][0]["span"] == {"offset": 13, "length": 9}
+    assert tree["statements"][0]["Export"]["expr"]["span"] == {"offset": 30, "length": 1}

@@ -532,6 +532,23 @@ def _node(node: Any) -> Any:
     return out
 
 
+def _in_bytes(value: Any, source: str) -> Any:
+    """Spans turned from character offsets into the reference's UTF-8 byte offsets."""
+    if isinstance(value, list):
+        return [_in_bytes(v, source) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if value.keys() == {"offset", "length"}:
+        start = len(source[:value["offset"]].encode("utf-8"))
+        length = len(source[value["offset"]:value["offset"] + value["length"]].encode("utf-8"))
+        return {"offset": start, "length": length}
+    return {k: _in_bytes(v, source) for k, v in value.items()}
+
+
 def to_reference_json(document: Document) -> dict:
-    """The document as the reference parser serializes it (parser conformance ``.result`` form)."""
-    return _node(document)
+    """The document as the reference parser serializes it (parser conformance ``.result`` form).
+
+    Spans are in UTF-8 bytes, as the reference's are.
+    """
+    tree = _node(document)
+    return tree if document.source.isascii() else _in_bytes(tree, document.source)

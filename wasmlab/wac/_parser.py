@@ -24,11 +24,15 @@ _ITEM_TYPE_KEYWORDS = [Tok.RESOURCE, Tok.VARIANT, Tok.RECORD, Tok.FLAGS, Tok.ENU
 
 
 def line_col(source: str, offset: int) -> tuple[int, int]:
-    """1-based line and column of a character offset."""
+    """1-based line and column of a character offset, as the reference reports them.
+
+    The reference (through miette) counts the column in UTF-8 bytes, so a line with non-ASCII
+    text before the offset gives a larger column than its character count.
+    """
     offset = max(0, min(offset, len(source)))
     line = source.count("\n", 0, offset) + 1
     line_start = source.rfind("\n", 0, offset) + 1
-    return line, offset - line_start + 1
+    return line, len(source[line_start:offset].encode("utf-8")) + 1
 
 
 def located_error(message: str, span: Span, source: str, origin: str, *, label: str | None = None,
