@@ -120,6 +120,9 @@ def test_package_sources_in_order(deps, tmp_path):
         wasm_path = other
 
     resolve(text, packages={"foo:hello": SessionComponent()})
+    # a session package also answers a versioned reference (the deps directory would need foo/hello/1.0.0.wasm)
+    resolution = resolve(text.replace("foo:hello", "foo:hello@1.0.0"), packages={"foo:hello": SessionComponent()})
+    assert 'instantiation of package \\"foo:hello@1.0.0\\"' in resolution.to_dot()
 
 
 def test_versioned_packages_and_wit_folders(deps):

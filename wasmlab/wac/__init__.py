@@ -28,7 +28,8 @@ def resolve(document_or_text: Document | str, *, packages: dict | None = None,
     """Resolve a WAC document (or its text) into a :class:`Resolution` holding the composition graph.
 
     Packages are looked up in order in ``packages`` (``"ns:name"`` or ``"ns:name@1.0.0"`` -> component
-    bytes, a path, or a loaded package), ``deps`` (``"ns:name"`` -> path of a .wasm/.wat file or WIT
+    bytes, a path, a component object with ``wasm_path``, or a loaded package; a bare ``"ns:name"``
+    also answers versioned references), ``deps`` (``"ns:name"`` -> path of a .wasm/.wat file or WIT
     folder), then ``deps_dir`` laid out as wac expects (``DIR/ns/name.wasm``, ``.wat``, ``DIR/ns/name/``).
     """
     document = document_or_text if isinstance(document_or_text, Document) else parse(document_or_text, origin)

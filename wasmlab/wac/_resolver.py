@@ -283,7 +283,8 @@ def find_packages(document: ast.Document, *, packages: dict | None = None, deps:
     root = Path(deps_dir) if deps_dir is not None else Path("deps")
     for (name, version), span in collect_package_references(document).items():
         key_text = _package_key_text(name, version)
-        if key_text in given or (version is None and name in given):
+        # the caller's packages (the session's components, unversioned) also answer a versioned reference
+        if key_text in given or name in given:
             value = given[key_text] if key_text in given else given[name]
             if hasattr(value, "wasm_path"):  # a component of the notebook session
                 value = value.wasm_path
