@@ -33,6 +33,7 @@ class Location:
     line: int
     column: int
     text: str | None = None  # the whole source, to quote the offending line
+    byte_column: bool = False  # the column counts UTF-8 bytes (as the reference WAC tools report it)
 
     def source_line(self) -> str | None:
         if self.text is None:
@@ -49,6 +50,8 @@ class Location:
             return head
         gutter = len(str(self.line))
         caret_at = max(self.column - 1, 0)
+        if self.byte_column:
+            caret_at = len(quoted.encode("utf-8")[:caret_at].decode("utf-8", errors="ignore"))
         # keep tabs so the caret lines up under tab-indented source
         pad = "".join(ch if ch == "\t" else " " for ch in quoted[:caret_at])
         return (

@@ -39,7 +39,7 @@ def located_error(message: str, span: Span, source: str, origin: str, *, label: 
                   hint: str | None = None) -> WacError:
     """A :class:`WacError` at ``span`` of ``source``; ``span`` and ``label`` are kept on the error."""
     line, col = line_col(source, span.offset)
-    error = WacError(message, location=Location(origin, line, col, source), hint=hint)
+    error = WacError(message, location=Location(origin, line, col, source, byte_column=True), hint=hint)
     error.span = span
     error.label = label
     return error
