@@ -225,3 +225,12 @@ def test_non_ascii_text_counts_in_bytes_as_the_reference_does():
     tree = to_reference_json(doc)
     assert tree["statements"][0]["Export"]["docs"][0]["span"] == {"offset": 13, "length": 9}
     assert tree["statements"][0]["Export"]["expr"]["span"] == {"offset": 30, "length": 1}
+
+
+def test_columns_count_bytes_like_the_reference_but_the_caret_sits_under_the_character():
+    with pytest.raises(WacError) as info:
+        parse('package a:b;\n/* é */ let x = new x:y { ~ };', origin="t.wac")
+    location = info.value.location
+    assert (location.line, location.column) == (2, 28)  # é is two bytes
+    source_line, caret_line = info.value.render().splitlines()[-2:]
+    assert source_line[caret_line.index("^")] == "~"
