@@ -1,0 +1,296 @@
+"""Composing real components: wasmlab.compose, %%wac, wasmlab.plug, called from Python."""
+
+from __future__ import annotations
+
+import pytest
+
+import wasmlab
+from wasmlab.errors import WacError
+
+CALC_WIT = """package demo:calc;
+
+interface add {
+  add: func(a: s32, b: s32) -> s32;
+}
+
+world adder {
+  export add;
+}
+
+world calculator {
+  import add;
+  export calculate: func(a: s32, b: s32) -> s32;
+}
+"""
+
+HTTP_WIT = """package demo:chain;
+
+interface handler {
+  handle: func(request: string) -> string;
+}
+
+world origin {
+  export handler;
+}
+
+world middleware {
+  import handler;
+  export handler;
+}
+"""
+
+ADDER_PY = """
+class Add:
+    def add(self, a, b):
+        return a + b
+"""
+
+CALCULATOR_PY = """
+from wit_world.imports import add
+
+
+class WitWorld:
+    def calculate(self, a, b):
+        return add.add(a, b) * 2
+"""
+
+ORIGIN_PY = """
+class Handler:
+    def handle(self, request):
+        return "origin saw " + request
+"""
+
+MIDDLEWARE_PY = """
+from wit_world.imports import handler
+
+
+class Handler:
+    def handle(self, request):
+        return "<" + handler.handle(request.upper()) + ">"
+"""
+
+ADDER_WAT = """(component
+  (core module $m (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))
+  (core instance $i (instantiate $m))
+  (func $add (param "a" s32) (param "b" s32) (result s32) (canon lift (core func $i "add")))
+  (instance $inst (export "add" (func $add)))
+  (export "demo:calc/add" (instance $inst))
+)"""
+
+CALCULATOR_WAT = """(component
+  (import "demo:calc/add" (instance $add (export "add" (func (param "a" s32) (param "b" s32) (result s32)))))
+  (core func $add (canon lower (func $add "add")))
+  (core module $m
+    (import "host" "add" (func $add (param i32 i32) (result i32)))
+    (func (export "calculate") (param i32 i32) (result i32)
+      local.get 0 local.get 1 call $add i32.const 2 i32.mul))
+  (core instance $h (export "add" (func $add)))
+  (core instance $i (instantiate $m (with "host" (instance $h))))
+  (func $c (param "a" s32) (param "b" s32) (result s32) (canon lift (core func $i "calculate")))
+  (export "calculate" (func $c))
+)"""
+
+CALC_WAC = """package demo:app;
+
+let adder = new demo:adder { ... };
+let calc = new demo:calculator { add: adder.add, ... };
+
+export calc.calculate;
+"""
+
+CHAIN_WAC = """package demo:chained;
+
+let origin = new demo:origin { ... };
+let inner = new demo:middleware { handler: origin.handler, ... };
+let outer = new demo:middleware { handler: inner.handler, ... };
+
+export outer.handler;
+"""
+
+
+@pytest.fixture(scope="session")
+def calc_wit():
+    return wasmlab.define_wit(CALC_WIT, origin="calc.wit")
+
+
+@pytest.fixture(scope="session")
+def chain_wit():
+    return wasmlab.define_wit(HTTP_WIT, origin="chain.wit")
+
+
+@pytest.fixture(scope="session")
+def adder(calc_wit):
+    return wasmlab.build(world="demo:calc/adder", python=ADDER_PY, name="adder", progress=False)
+
+
+@pytest.fixture(scope="session")
+def calculator(calc_wit):
+    return wasmlab.build(world="demo:calc/calculator", python=CALCULATOR_PY, name="calculator", progress=False)
+
+
+@pytest.fixture(scope="session")
+def origin(chain_wit):
+    return wasmlab.build(world="demo:chain/origin", python=ORIGIN_PY, name="origin", progress=False)
+
+
+@pytest.fixture(scope="session")
+def middleware(chain_wit):
+    return wasmlab.build(world="demo:chain/middleware", python=MIDDLEWARE_PY, name="middleware", progress=False)
+
+
+def _wat_component(text: str, name: str):
+    from wasmlab.wac._package import wat_to_bytes
+
+    return wasmlab.load(wat_to_bytes(text), name=name)
+
+
+@pytest.fixture(scope="module")
+def wat_namespace():
+    return {"adder": _wat_component(ADDER_WAT, "adder"),
+            "calculator": _wat_component(CALCULATOR_WAT, "calculator")}
+
+
+# --- WAT only (fast) ------------------------------------------------------------------------------
+
+def test_wat_components_compose_and_run(wat_namespace):
+    app = wasmlab.compose(CALC_WAC, name="app", namespace=wat_namespace)
+    assert isinstance(app, wasmlab.Component)
+    assert app.calculate(20, 1) == 42
+    text = app.composition.text()
+    assert "adder = new demo:adder" in text
+    assert "demo:calc/add <- adder" in text
+    assert "export calculate <- calc" in text
+
+
+def test_packages_can_be_given_explicitly(wat_namespace):
+    app = wasmlab.compose(CALC_WAC, name="app", packages={"demo:adder": wat_namespace["adder"],
+                                                           "demo:calculator": wat_namespace["calculator"]})
+    assert app.calculate(2, 3) == 10
+
+
+def test_composition_picture_shows_instances_wires_and_exports(wat_namespace):
+    app = wasmlab.compose(CALC_WAC, name="app", namespace=wat_namespace)
+    dot = app.composition.picture().source
+    assert "new demo:calculator" in dot and "new demo:adder" in dot
+    assert "demo:calc/add" in dot  # the wire from adder's export to calc's import
+    assert "exports of app" in dot
+    bundle = app.composition._repr_mimebundle_()
+    assert bundle["text/plain"] == app.composition.text()
+
+
+def test_import_dependencies_imports_the_components(wat_namespace):
+    from wasmlab._toolchain import wasm_tools
+
+    result = wasmlab.compose(CALC_WAC, name="app", namespace=wat_namespace, import_dependencies=True)
+    printed = wasm_tools("print", input=result.wasm).text
+    assert '(import "unlocked-dep=<demo:adder>"' in printed
+    assert "(core module" not in printed
+
+
+def test_missing_argument_is_a_located_error(wat_namespace):
+    source = "package demo:app;\n\nlet calc = new demo:calculator {};\nexport calc.calculate;\n"
+    with pytest.raises(WacError) as info:
+        wasmlab.compose(source, name="app", namespace=wat_namespace, origin="app.wac")
+    err = info.value
+    assert "missing instantiation argument `demo:calc/add`" in err.message
+    assert (err.location.origin, err.location.line, err.location.column) == ("app.wac", 3, 16)
+
+
+def test_type_mismatch_is_a_located_error(wat_namespace, origin):
+    source = ("package demo:app;\n\nlet o = new demo:origin { ... };\n"
+              "let calc = new demo:calculator { add: o.handler };\nexport calc.calculate;\n")
+    namespace = dict(wat_namespace, origin=origin)
+    with pytest.raises(WacError) as info:
+        wasmlab.compose(source, name="app", namespace=namespace, origin="app.wac")
+    err = info.value
+    assert err.message == "mismatched instantiation argument `demo:calc/add`"
+    assert err.location.line == 4
+    assert "instance is missing expected function export `add`" in err.detail
+
+
+def test_unknown_package_is_a_located_error_with_a_hint(wat_namespace):
+    source = "package demo:app;\n\nlet x = new demo:nowhere { ... };\n"
+    with pytest.raises(WacError) as info:
+        wasmlab.compose(source, name="app", namespace=wat_namespace, origin="app.wac")
+    err = info.value
+    assert err.message == "unknown package `demo:nowhere`"
+    assert (err.location.line, err.location.column) == (3, 13)
+    assert "--dep" in err.hint
+
+
+def test_plug_wires_exports_into_matching_imports(wat_namespace):
+    plugged = wasmlab.plug(wat_namespace["calculator"], wat_namespace["adder"])
+    assert plugged.calculate(1, 2) == 6
+
+
+def test_plug_without_matching_imports_says_so(wat_namespace):
+    with pytest.raises(WacError) as info:
+        wasmlab.plug(wat_namespace["adder"], wat_namespace["calculator"])
+    assert info.value.message == "the socket component had no matching imports for the plugs that were provided"
+
+
+def test_plug_files_like_wac_plug(tmp_path):
+    from wasmlab.wac import plug_files
+    from wasmlab.wac._package import wat_to_bytes
+
+    (tmp_path / "socket.wasm").write_bytes(wat_to_bytes(CALCULATOR_WAT))
+    (tmp_path / "adder.wat").write_text(ADDER_WAT)
+    data = plug_files(tmp_path / "socket.wasm", [tmp_path / "adder.wat"])
+    assert wasmlab.load(data, name="plugged").calculate(3, 4) == 14
+
+
+# --- real componentize-py components --------------------------------------------------------------
+
+def test_calculator_composed_with_an_adder(adder, calculator):
+    app = wasmlab.compose(CALC_WAC, name="calc_app", namespace={"adder": adder, "calculator": calculator})
+    assert app.calculate(3, 4) == 14
+    # both components' WASI imports were merged into imports of the composition
+    assert any(key.startswith("wasi:") for key in app.imports)
+
+
+def test_middleware_chained_two_deep_in_front_of_an_origin(origin, middleware):
+    app = wasmlab.compose(CHAIN_WAC, name="chain", namespace={"origin": origin, "middleware": middleware})
+    assert app.handler.handle("hi") == "<<origin saw HI>>"
+    text = app.composition.text()
+    assert text.count("new demo:middleware") == 2
+    assert "host" in text  # WASI imports left to the host
+
+
+# --- %%wac -----------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def ip():
+    from IPython.testing.globalipapp import start_ipython
+
+    shell = start_ipython()
+    shell.run_line_magic("load_ext", "wasmlab")
+    return shell
+
+
+def test_wac_cell_binds_the_composition_and_shows_its_graph(ip, wat_namespace):
+    ip.user_ns.update(wat_namespace)
+    result = ip.run_cell("%%wac app\n" + CALC_WAC)
+    assert result.success, result.error_in_exec
+    assert ip.user_ns["app"].calculate(1, 1) == 4
+    shown = result.result
+    assert "new demo:calculator" in shown.text()
+    assert "text/html" in shown._repr_mimebundle_()
+
+
+def test_wac_cell_dep_option_names_a_variable(ip, wat_namespace):
+    ip.user_ns["my_adder"] = wat_namespace["adder"]
+    ip.user_ns["calculator"] = wat_namespace["calculator"]
+    source = CALC_WAC.replace("demo:adder", "demo:summer")
+    result = ip.run_cell("%%wac app2 --dep demo:summer=my_adder\n" + source)
+    assert result.success, result.error_in_exec
+    assert ip.user_ns["app2"].calculate(2, 2) == 8
+
+
+def test_wac_cell_error_is_located_past_the_magic_line(ip, wat_namespace):
+    ip.user_ns.update(wat_namespace)
+    result = ip.run_cell("%%wac broken\npackage demo:app;\n\nlet x = new demo:nowhere { ... };\n")
+    err = result.error_in_exec
+    assert isinstance(err, WacError)
+    assert err.location.line == 4  # the %%wac line is line 1 of the cell
+    lines = err._render_traceback_()
+    assert not any("Traceback" in line for line in lines)
