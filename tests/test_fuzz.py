@@ -69,3 +69,77 @@ def test_wrong_python_arguments_are_argument_errors(value):
     module = load_module(WAT)
     with pytest.raises(WasmlabError):
         module.add(value, 1)
+
+
+COMPONENT_WIT = "package fuzz:adder;\nworld adder { export add: func(a: u32, b: u32) -> u32; }\n"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_mutated_wat_builds_a_component_or_a_clean_error(seed):
+    """The same mutations through ``build``: wasm-tools embeds and wraps the module into a
+    component, or the build fails with a located error."""
+    wasmlab.define_wit(COMPONENT_WIT)
+    source = _mutate(random.Random(3000 + seed), WAT)
+    try:
+        component = wasmlab.build(world="fuzz:adder/adder", wat=source, progress=False)
+    except WasmlabError as err:
+        assert "Traceback" not in err.render()
+        return
+    try:
+        assert isinstance(component.add(1, 2), int)
+    except WasmlabError:
+        pass
+
+
+CALL_WIT = """package fuzz:call;
+
+world target {
+  record point { x: s32, y: s32 }
+  variant shape { circle(f64), rect(point), dot }
+  flags perms { read, write, exec }
+  enum color { red, green }
+  export describe: func(points: list<point>, shape: shape, perms: perms, color: color,
+                        label: option<string>, outcome: result<u8, string>, initial: char,
+                        pair: tuple<u64, s8>) -> string;
+}
+"""
+
+CALL_PY = """\
+class WitWorld:
+    def describe(self, points, shape, perms, color, label, outcome, initial, pair):
+        return repr((points, shape, perms, color, label, outcome, initial, pair))
+"""
+
+CALL = ('describe([{x: 1, y: -2}, {x: 3, y: 4}], rect({x: 0, y: 0}), {read, exec}, green, some("hi \\u{1F600}"), '
+        "err(\"no\"), 'z', (18446744073709551615, -128))")
+
+
+@pytest.fixture(scope="module")
+def call_target(tmp_path_factory):
+    wasmlab.define_wit(CALL_WIT)
+    component = wasmlab.build(world="fuzz:call/target", python=CALL_PY, progress=False)
+    path = tmp_path_factory.mktemp("fuzz") / "target.wasm"
+    path.write_bytes(component.wasm)
+    return path
+
+
+def test_the_unmutated_call_works(call_target, capsys):
+    from wasmlab.cli import main
+
+    assert main(["call", str(call_target), CALL]) == 0
+    assert "Shape_Rect(value=Point(x=0, y=0))" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_mutated_wave_arguments_are_values_or_clean_errors(call_target, capsys, seed):
+    """``wasmlab call`` with mangled WAVE text: it calls with what parses, or exits 1 with a
+    ``call:line:col: message`` error; never a traceback, never a crash."""
+    from wasmlab.cli import main
+
+    expression = _mutate(random.Random(4000 + seed), CALL)
+    code = main(["call", str(call_target), expression])
+    captured = capsys.readouterr()
+    assert code in (0, 1), expression
+    assert "Traceback" not in captured.err + captured.out
+    if code == 1:
+        assert captured.err.strip(), expression
