@@ -37,7 +37,7 @@ __all__ = [
     "define_wit", "build", "load", "load_module", "Component", "Instance", "CoreModule", "WitDefinition",
     "registry", "cache", "Grants", "Limits", "compose", "plug",
     "WasmlabError", "WitError", "BuildError", "ToolError", "LoadError", "LinkError", "ArgumentError",
-    "Trap", "GuestError", "WacError", "load_ipython_extension", "unload_ipython_extension",
+    "Trap", "GuestError", "WacError", "load_ipython_extension", "unload_ipython_extension", "serve",
 ]
 __version__ = "0.1.0"
 
@@ -72,6 +72,14 @@ def build(*, world: str | None = None, python: str | None = None, wat: str | Non
     default_name = (world or "component").split("/")[-1].split("@")[0]
     return Component(name or default_name, result.wasm_path, result.meta, result.entry,
                      cached=result.cached, imports=imports)
+
+
+def serve(component, **options):
+    """Serve a ``wasi:http`` handler component on 127.0.0.1 with the wasmtime CLI (see
+    :func:`wasmlab.wasi03.serve`); ``with wasmlab.serve(app) as server: server.get("/")``."""
+    from .wasi03 import serve as _serve
+
+    return _serve(component, **options)
 
 
 def load_ipython_extension(ipython) -> None:
