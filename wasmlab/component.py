@@ -448,7 +448,8 @@ class Instance:
         self.meter = usage.UsageMeter()
         usage.record_wasi_use(linker, component.imports, grants, self.meter)
         self._files = usage.watch_files(grants)
-        _linking.define_host_imports(linker, component, compiled, imports, stub_missing=stub_missing)
+        self.host_resources = _linking.define_host_imports(linker, component, compiled, imports,
+                                                           stub_missing=stub_missing)
         try:
             self._instance = linker.instantiate(self.store, compiled)
         except wasmtime.WasmtimeError as exc:
@@ -508,6 +509,7 @@ class Instance:
             self.store.set_fuel(self.limits.fuel)  # every call gets the whole budget
         used = self.meter.start()
         self.component._last_usage = (used, self.grants)
+        self.host_resources.context = self.store  # for handles to Python-implemented resources
         try:
             with runtime.guarded(self.store, self.limits) as guard:
                 try:
