@@ -184,3 +184,46 @@ def test_type_definitions_are_exported():
     assert '(export (;1;) "count" (type 0))' in printed
     assert '(record (field "x" 1) (field "y" 1))' in printed
     assert ItemKind.type(u32).desc() == "u32"
+
+
+USED_RESOURCE_WIT = """package foo:bar;
+
+interface baz {
+    resource x;
+}
+
+interface qux {
+    use baz.{x};
+    f: func() -> x;
+}
+
+world w {
+    import qux;
+    export qux;
+}
+"""
+
+
+def _dummy_component(tmp_path, wit: str) -> bytes:
+    """A component of the world with trapping bodies, as wit-component's dummy modules make."""
+    (tmp_path / "w.wit").write_text(wit)
+    wasm_tools("component", "embed", "--dummy", tmp_path / "w.wit", "-o", tmp_path / "core.wasm")
+    return wasm_tools("component", "new", tmp_path / "core.wasm").stdout
+
+
+def test_used_resources_flow_between_instances(tmp_path):
+    data = _dummy_component(tmp_path, USED_RESOURCE_WIT)
+    graph = CompositionGraph()
+    first = graph.register_package(Package.from_bytes("test:first", None, data, graph.types))
+    second = graph.register_package(Package.from_bytes("test:second", None, data, graph.types))
+    qux = graph.package(first).ty.exports["foo:bar/qux"].ty
+    assert qux.uses["x"].interface.id == "foo:bar/baz"
+    inner, outer = graph.instantiate(first), graph.instantiate(second)
+    graph.set_instantiation_argument(outer, "foo:bar/qux", graph.alias_instance_export(inner, "foo:bar/qux"))
+    graph.export(graph.alias_instance_export(outer, "foo:bar/qux"), "foo:bar/qux")
+    embedded = wasm_tools("print", input=graph.encode()).text  # validated on the way
+    top_level = [line for line in embedded.splitlines() if line.startswith('  (import ')]
+    # the used interface once (shared by both instances), and the inner instance's import
+    assert [line.split('"')[1] for line in top_level] == ["foo:bar/baz", "foo:bar/qux"]
+    imported = wasm_tools("print", input=graph.encode(define_components=False)).text
+    assert '(alias export 0 "x" (type' in imported  # the used resource aliased, not redefined

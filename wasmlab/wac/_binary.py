@@ -682,22 +682,29 @@ class _ComponentReader:
         raise BinaryFormatError("unknown instance form")
 
     def _instantiate(self, comp: WComponent, args: dict) -> TId:
+        """The instance type: the component's exports with its imported types (and resources)
+        replaced by the arguments' - as the validator substitutes them - and fresh identities
+        for the resources the component defines."""
         mapping = _fresh(comp.defined_resources)
+        memo: dict = {}
+
+        def substitute(expected: TId, given: TId) -> None:
+            memo[id(expected)] = given
+            if expected.kind == "resource" and given.kind == "resource":
+                mapping[expected.data] = given.data
+
         for name, entity in comp.imports.items():
             arg = args.get(name)
             if arg is None:
                 continue
-            if entity[0] == "type" and entity[2].kind == "resource" and arg[1].kind == "resource":
-                mapping[entity[2].data] = arg[1].data
+            if entity[0] == "type" and arg[0] == "type":
+                substitute(entity[2], arg[1])
             elif entity[0] == "instance" and arg[0] == "instance":
-                expected = entity[1].data.exports
                 given = arg[1].data.exports
-                for export_name, export in expected.items():
-                    if export[0] == "type" and export[2].kind == "resource":
-                        other = given.get(export_name)
-                        if other is not None and other[0] == "type" and other[2].kind == "resource":
-                            mapping[export[2].data] = other[2].data
-        memo: dict = {}
+                for export_name, export in entity[1].data.exports.items():
+                    other = given.get(export_name)
+                    if export[0] == "type" and other is not None and other[0] == "type":
+                        substitute(export[2], other[2])
         exports = {n: remap_entity(e, mapping, memo) for n, e in comp.exports.items()}
         defined = [mapping.get(t, t) for t in comp.defined_resources]
         return TId("instance", WInstance(exports, defined))

@@ -737,7 +737,7 @@ def _name_section(graph, state: _State) -> bytes:
             maps[node.item_kind.kind].append((state.node_indexes[n], node.name))
     body = b""
     for sort in ("type", "func", "instance", "component", "module", "value"):
-        entries = maps[sort]
+        entries = sorted(maps[sort])  # name maps list indexes in increasing order
         if not entries:
             continue
         content = _SORT_BYTES[sort] + _vec(_u32(i) + _name(nm) for i, nm in entries)
