@@ -1,0 +1,226 @@
+"""Async exports (the Component Model's native async): called directly, concurrently, under
+limits, and the host-boundary refusal of streams and futures.  Real componentize-py guests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import wasmlab
+from wasmlab.async_calls import PendingCall
+
+CALC_WIT = """\
+package demo:calc@0.1.0;
+
+interface calc {
+  double: async func(x: u32) -> u32;
+  spin: async func(n: u64) -> u64;
+  fail: async func(reason: string) -> u32;
+  numbers: async func(n: u32) -> stream<u8>;
+  later: func(x: u32) -> future<u32>;
+}
+
+interface feed {
+  chunks: func(n: u32) -> stream<u8>;
+}
+
+world calculator { export calc; }
+world fed { import feed; export total: async func(n: u32) -> u32; }
+"""
+
+CALC_PY = """\
+import componentize_py_async_support
+import wit_world
+from wit_world import exports
+
+
+async def pump(tx, n):
+    with tx:
+        await tx.write_all(bytes(range(n)))
+
+
+class Calc(exports.Calc):
+    async def double(self, x):
+        return 2 * x
+
+    async def spin(self, n):
+        total = 0
+        for i in range(n):
+            total += i
+        return total
+
+    async def fail(self, reason):
+        raise ValueError(reason)
+
+    async def numbers(self, n):
+        tx, rx = wit_world.byte_stream()
+        componentize_py_async_support.spawn(pump(tx, n))
+        return rx
+
+    def later(self, x):
+        return wit_world.u32_future(lambda: x)[1]
+"""
+
+FED_PY = """\
+from wit_world.imports import feed
+
+
+class WitWorld:
+    async def total(self, n):
+        rx = feed.chunks(n)
+        data = bytearray()
+        with rx:
+            while not rx.writer_dropped:
+                data += await rx.read(100)
+        return sum(data)
+"""
+
+
+@pytest.fixture(scope="module")
+def calc_wit():
+    return wasmlab.define_wit(CALC_WIT, origin="calc.wit")
+
+
+@pytest.fixture(scope="module")
+def calc(calc_wit):
+    return wasmlab.build(world="demo:calc/calculator", python=CALC_PY, name="calc", progress=False)
+
+
+@pytest.fixture(scope="module")
+def fed(calc_wit):
+    return wasmlab.build(world="demo:calc/fed", python=FED_PY, name="fed", progress=False)
+
+
+def test_async_export_blocks_outside_an_event_loop(calc):
+    assert calc.exports["demo:calc/calc@0.1.0"].interface.functions["double"].is_async
+    assert calc.calc.double(21) == 42
+    assert calc.calc.double.call_sync(5) == 10
+    assert calc.calc.spin(1000) == sum(range(1000))
+
+
+def test_async_export_is_awaited_inside_an_event_loop(calc):
+    async def main():
+        pending = calc.calc.double(4)
+        assert isinstance(pending, PendingCall)
+        assert "await it" in repr(pending)
+        blocking = calc.calc.double.call_sync(3)  # blocks, even with a loop running
+        return await pending, blocking
+
+    assert asyncio.run(main()) == (8, 6)
+
+
+def test_concurrent_calls_all_complete_with_their_own_results(calc):
+    async def main():
+        return await asyncio.gather(*(calc.calc.double(i) for i in range(6)), calc.calc.spin(5000))
+
+    assert asyncio.run(main()) == [0, 2, 4, 6, 8, 10, sum(range(5000))]
+
+
+def test_polling_leaves_the_event_loop_free(calc):
+    ticks = []
+
+    async def ticker():
+        for i in range(3):
+            ticks.append(i)
+            await asyncio.sleep(0)
+
+    async def main():
+        return await asyncio.gather(calc.calc.spin(20000), ticker())
+
+    assert asyncio.run(main())[0] == sum(range(20000))
+    assert ticks == [0, 1, 2]
+
+
+def test_guest_exception_traps_and_the_next_call_is_fresh(calc):
+    with pytest.raises(wasmlab.Trap, match="ValueError: broken"):
+        calc.calc.fail("broken")
+    assert calc.calc.double(2) == 4
+
+
+def test_time_limit_stops_an_async_call_then_a_fresh_store(calc):
+    calc.limits = wasmlab.Limits(timeout=0.5)
+    try:
+        with pytest.raises(wasmlab.Trap, match="time limit of 0.5 s") as caught:
+            calc.calc.spin(10**12)
+        assert caught.value.trap_kind == "timeout"
+
+        async def awaited():
+            return await calc.calc.spin(10**12)
+
+        with pytest.raises(wasmlab.Trap, match="time limit"):
+            asyncio.run(awaited())
+        assert calc.calc.double(7) == 14
+    finally:
+        calc.limits = wasmlab.Limits()
+
+
+def test_streams_and_futures_are_refused_before_the_call(calc):
+    with pytest.raises(wasmlab.WasmlabError, match="result of .*numbers is a stream<u8>") as caught:
+        calc.calc.numbers(3)
+    assert "driver component" in caught.value.hint
+    with pytest.raises(wasmlab.WasmlabError, match="future<u32>"):
+        calc.calc.later(1)
+    assert calc.calc.double(1) == 2
+
+
+def test_python_import_carrying_a_stream_is_refused_at_link_time(fed):
+    with pytest.raises(wasmlab.WasmlabError, match="result of host function .*chunks is a stream<u8>"):
+        fed.instantiate(imports={"feed": {"chunks": lambda n: b"x" * n}})
+
+
+def test_refused_boundary_calls_never_abort_the_process(calc, fed, isolated_cache):
+    """wasmtime aborts the whole process when a stream reaches the host: the refusals must
+    come first, in a process of its own so an abort would show as a signal exit."""
+    script = textwrap.dedent(f"""
+        import wasmlab
+        wasmlab.define_wit({CALC_WIT!r})
+        calc = wasmlab.load({str(calc.wasm_path)!r})
+        fed = wasmlab.load({str(fed.wasm_path)!r})
+        refused = 0
+        for attempt in (lambda: calc.calc.numbers(3), lambda: calc.calc.later(2),
+                        lambda: fed.instantiate(imports={{"feed": {{"chunks": lambda n: b"x"}}}})):
+            try:
+                attempt()
+            except wasmlab.WasmlabError as exc:
+                refused += 1
+        print("survived", refused, calc.calc.double(5))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "WASMLAB_CACHE_DIR": str(isolated_cache)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "survived 3 10" in proc.stdout
+
+
+def test_cli_calls_an_async_export_like_a_sync_one(calc, tmp_path):
+    from conftest import run_cli
+
+    path = tmp_path / "calc.wasm"
+    path.write_bytes(calc.wasm)
+    done = run_cli("call", str(path), "double(21)")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "42"
+    refused = run_cli("call", str(path), "numbers(3)")
+    assert refused.returncode == 1
+    assert "stream<u8>" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_kernel_interrupt_stops_an_async_call(calc, isolated_cache):
+    script = textwrap.dedent(f"""
+        import os, signal, threading, wasmlab
+        calc = wasmlab.load({str(calc.wasm_path)!r})
+        threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        try:
+            calc.calc.spin(10**12)
+        except KeyboardInterrupt:
+            print("interrupted")
+        print("next", calc.calc.double(4))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "WASMLAB_CACHE_DIR": str(isolated_cache)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "interrupted" in proc.stdout and "next 8" in proc.stdout
