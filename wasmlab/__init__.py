@@ -82,6 +82,12 @@ def serve(component, **options):
     return _serve(component, **options)
 
 
+def _jupyter_labextension_paths() -> list[dict]:
+    """The prebuilt JupyterLab extension that highlights ``%%wit`` / ``%%wac`` cells (for
+    ``jupyter labextension develop``; ``pip install`` puts it in place through data files)."""
+    return [{"src": "labextension", "dest": "wasmlab-syntax"}]
+
+
 def load_ipython_extension(ipython) -> None:
     """``%load_ext wasmlab``: registers ``%%wit``, ``%%wac``, ``%%component``."""
     from .magics import Wasmlab
