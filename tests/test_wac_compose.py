@@ -294,3 +294,17 @@ def test_wac_cell_error_is_located_past_the_magic_line(ip, wat_namespace):
     assert err.location.line == 4  # the %%wac line is line 1 of the cell
     lines = err._render_traceback_()
     assert not any("Traceback" in line for line in lines)
+
+
+def test_wit_defined_in_the_session_gives_interface_types(calc_wit, wat_namespace):
+    from wasmlab.wac.compose import compose_bytes
+
+    source = ("package demo:app;\n\nimport add: demo:calc/add;\n"
+              "let calc = new demo:calculator { add };\nexport calc.calculate;\n")
+    resolution, data = compose_bytes(source, namespace=wat_namespace)
+    graph = resolution.graph
+    imported = [graph[n] for n in graph.node_ids() if graph[n].kind == "import"]
+    # an interface imported by its package path is imported under its full name
+    assert [(n.import_name, sorted(n.item_kind.ty.exports)) for n in imported] == [("demo:calc/add", ["add"])]
+    from wasmlab._toolchain import wasm_tools
+    assert '(import "demo:calc/add" (instance' in wasm_tools("print", input=data).text
