@@ -342,8 +342,17 @@ def _guest_exception(stderr: str) -> str | None:
 def _interesting_frames(frames: list[str], limit: int = 8) -> list[str]:
     noise = ("std::panicking", "core::panicking", "__rustc::", "std::sys::", "std::process::abort",
              "libc.so!abort", "__rust_", "rust_panic", "rust_begin_unwind", "panic_fmt")
-    kept = [f for f in frames if not any(n in f for n in noise)]
-    return (kept or frames)[:limit]
+    kept = [f for f in frames if not any(n in f for n in noise)] or frames
+    kept = [f[len("<unknown>!"):] if f.startswith("<unknown>!") else f for f in kept]  # no module name known
+    collapsed: list[str] = []  # deep recursion: one line per run of the same frame
+    i = 0
+    while i < len(kept):
+        j = i
+        while j < len(kept) and kept[j] == kept[i]:
+            j += 1
+        collapsed.append(kept[i] if j - i == 1 else f"{kept[i]}  (x{j - i})")
+        i = j
+    return collapsed[:limit]
 
 
 def _looks_out_of_memory(text: str, stderr: str) -> bool:
