@@ -29,10 +29,14 @@ world net {
   import wasi:sockets/ip-name-lookup@0.2.0;
   export dial: func(address: list<u8>, port: u16, message: list<u8>, strict: bool) -> string;
   export lookup: func(name: string, strict: bool) -> string;
+  export py-lookup: func(name: string, as-bytes: bool) -> string;
+  export py-dial: func(port: u16, strict: bool) -> string;
 }
 """
 
 NET_PY = """\
+import socket
+
 from componentize_py_types import Err
 from wit_world.imports import instance_network, ip_name_lookup, network, tcp_create_socket
 
@@ -113,6 +117,27 @@ class WitWorld:
                     if address is None:
                         return "ok:" + ",".join(sorted(found))
                     found.add(address_text(address))
+
+    # the same through Python's socket module (its getaddrinfo needs the name as bytes:
+    # componentize-py's Python has no idna codec)
+    def py_lookup(self, name, as_bytes):
+        try:
+            infos = socket.getaddrinfo(name.encode() if as_bytes else name, 80, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            return "error:" + type(exc).__name__
+        return "ok:" + ",".join(sorted({info[4][0] for info in infos}))
+
+    def py_dial(self, port, strict):
+        try:
+            with socket.socket() as sock:
+                sock.settimeout(5)
+                sock.connect(("127.0.0.1", port))
+                sock.sendall(b"hello")
+                return "ok:" + sock.recv(100).decode()
+        except OSError as exc:
+            if strict:
+                raise
+            return "error:" + type(exc).__name__
 """
 
 LOCALHOST = [127, 0, 0, 1]
@@ -203,9 +228,30 @@ def test_without_grants_no_name_lookup(fresh):
     assert "--allow-ip-name-lookup" in info.value.hint
 
 
+def test_python_socket_module_is_refused_without_grants_too(fresh, server):
+    assert fresh.py_dial(server.port, False) == "error:PermissionError"
+    assert fresh.report().usage.refusals("network") == ["TCP socket (ipv4)"]
+    with pytest.raises(Trap) as info:
+        fresh.py_dial(server.port, True)
+    assert "PermissionError" in info.value.stderr and "--inherit-network" in info.value.hint
+    assert fresh.py_lookup("localhost", True) == "error:PermissionError"
+    assert fresh.report().usage.refusals("network") == ["name lookup of localhost"]
+    server.stop()
+    assert server.connections == 0
+
+
+def test_a_text_host_name_in_python_says_to_pass_bytes(fresh):
+    fresh.grants = Grants().with_network(sockets=False, name_lookup=True)
+    with pytest.raises(Trap) as info:
+        fresh.py_lookup("localhost", False)
+    assert "unknown encoding: idna" in info.value.stderr
+    assert "b'localhost'" in info.value.hint
+
+
 def test_name_lookup_is_allowed_by_its_own_grant(fresh, server):
     fresh.grants = Grants().with_network(sockets=False, name_lookup=True)
     assert "127.0.0.1" in fresh.lookup("localhost", False).removeprefix("ok:").split(",")
+    assert "127.0.0.1" in fresh.py_lookup("localhost", True).removeprefix("ok:").split(",")
     report = fresh.report()
     assert report.usage.refusals("network") == []
     assert report.status("network") == "granted, unused"  # wasmtime's own lookups are not counted

@@ -293,6 +293,9 @@ def denial_hint(grants: Grants, stderr: str, usage=None) -> str | None:
     ``usage`` (the run's :class:`~wasmlab.usage.Usage`) names refused network attempts
     exactly; without it the guest's error output is read for the signs of one.
     """
+    if "unknown encoding: idna" in stderr:
+        return ("componentize-py's Python has no idna codec, so socket functions fail on a host name given as "
+                "text: pass it as bytes, socket.getaddrinfo(b'localhost', 80)")
     refused = usage.refusals("network") if usage is not None else []
     if refused:
         return _network_hint(grants, lookup=refused[-1].startswith("name lookup"))
