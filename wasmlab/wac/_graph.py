@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ._names import parse_extern_name
-from ._types import (AliasType, DefinedType, FuncType, Interface, ItemKind, ModuleType, Resource,
-                     SubtypeChecker, SubtypeError, Types, World, value_desc)
+from ._types import (DefinedType, FuncType, Interface, ItemKind, Resource, SubtypeChecker,
+                     SubtypeError, Types, World)
 
 __all__ = [
     "CompositionGraph", "Node", "GraphError", "TypeAlreadyDefined", "CannotDefineResource",
@@ -360,11 +360,11 @@ class CompositionGraph:
             if e.kind in ("alias", "dependency"):
                 self.remove_node(e.target)
         n = self[node]
+        for e in self.outgoing(node):
+            if e.kind == "argument" and self._nodes[e.target] is not None:
+                self._nodes[e.target].satisfied.discard(e.index)
         self._edges = [None if e is not None and node in (e.source, e.target) else e
                        for e in self._edges]
-        for e in self._edges:
-            if e is not None and e.kind == "argument" and e.source == node:
-                pass
         self._nodes[node] = None
         if n.import_name is not None:
             self._imports.pop(n.import_name, None)

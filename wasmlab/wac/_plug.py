@@ -90,7 +90,6 @@ def plug_bytes(socket: bytes, plugs: list[tuple[str, bytes]], *, define_componen
 
 def plug_files(socket_path, plug_paths) -> bytes:
     """``wac plug SOCKET --plug PLUG...``: the encoded component."""
-    from .._toolchain import wasm_tools  # noqa: F401  (Package.from_file uses it for .wat)
     graph = CompositionGraph()
     socket_path = Path(socket_path)
     try:
