@@ -7,6 +7,7 @@ import pytest
 import wasmlab
 from wasmlab.capabilities import Grants, Limits, parse_size
 from wasmlab.errors import ArgumentError, Trap
+from wasmlab.usage import Usage
 
 PROBE_WIT = """package test:probe;
 
@@ -313,9 +314,23 @@ def test_a_denied_file_says_which_grant_would_allow_it(tmp_path):
         strict.load("/data/x.txt")
     assert "FileNotFoundError" in info.value.stderr
     assert "--dir HOST::GUEST" in info.value.hint
+    refused = Usage()
+    refused.note_guest_errors(info.value.stderr, Grants())
+    assert refused.refusals("filesystem") == ["/data/x.txt: No such file or directory"]
     (tmp_path / "x.txt").write_text("granted")
     strict.grants = Grants().with_dir(tmp_path, "/data")
     assert strict.load("/data/x.txt") == "granted"
+    with pytest.raises(Trap) as info:
+        strict.load("/data/missing.txt")
+    missing = Usage()
+    missing.note_guest_errors(info.value.stderr, strict.grants)
+    assert missing.refused == []  # a missing file inside a grant is not a refusal
+    with pytest.raises(Trap) as info:
+        strict.load("/data/../../../etc/passwd")
+    escaped = Usage()
+    escaped.note_guest_errors(info.value.stderr, strict.grants)
+    assert len(escaped.refusals("filesystem")) == 1
+    assert escaped.refusals("filesystem")[0].startswith("/data/../../../etc/passwd: ")
 
 
 RECURSE_WIT = "package test:deep;\nworld deep { export depth: func(n: u32) -> u32; }\n"

@@ -15,7 +15,9 @@ resolve names (``wasi:sockets/ip-name-lookup``) are replaced by ones that answer
 from __future__ import annotations
 
 import os
+import posixpath
 import random as _random
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -59,6 +61,19 @@ class Usage:
             used.add("filesystem")
         return used
 
+    def note_guest_errors(self, stderr: str, grants) -> None:
+        """Refused file operations a guest reported when it failed (Python's ``OSError`` lines).
+
+        Denied file access never reaches the host's file system (the guest's libc finds no
+        granted directory for the path, or wasmtime refuses to leave one), so only what the
+        guest says about it is seen.  A missing file inside a granted directory is not a refusal.
+        """
+        for match in _GUEST_OS_ERROR.finditer(stderr):
+            kind, reason, path, target = match.groups()
+            if kind == "FileNotFoundError" and _inside_a_grant(path, grants):
+                continue
+            self.refuse("filesystem", f"{path}{f' -> {target}' if target else ''}: {reason}")
+
     def merge_files(self, seen: dict[str, set[str]]) -> None:
         for path, actions in seen.items():
             self.files.setdefault(path, set()).update(actions)
@@ -68,6 +83,17 @@ class Usage:
         rows += [(f"file {path}", ", ".join(sorted(actions))) for path, actions in sorted(self.files.items())]
         rows += [(f"refused {cap}", attempt) for cap in sorted(self.tried()) for attempt in self.refusals(cap)]
         return rows
+
+
+# e.g. "PermissionError: [Errno 63] Operation not permitted: '/data/a.txt' -> '/tmp/a.txt'"
+_GUEST_OS_ERROR = re.compile(r"^(\w+Error): \[Errno \d+\] ([^:\n]+): '([^'\n]*)'(?: -> '([^'\n]*)')?\s*$",
+                             re.MULTILINE)
+
+
+def _inside_a_grant(path: str, grants) -> bool:
+    normal = posixpath.normpath(path)
+    return ".." not in path.split("/") and any(
+        normal == g.guest.rstrip("/") or normal.startswith(g.guest.rstrip("/") + "/") for g in grants.dirs)
 
 
 class UsageMeter:
