@@ -13,7 +13,9 @@ def test_install_kernel_writes_a_spec_that_preloads_the_extension(tmp_path):
     spec = json.loads((tmp_path / "share/jupyter/kernels/wasmlab/kernel.json").read_text())
     assert spec["display_name"] == "Python 3 (wasmlab)"
     assert Path(spec["argv"][0]).resolve() == Path(sys.executable).resolve()
-    assert "--InteractiveShellApp.extensions=wasmlab" in spec["argv"]
+    shipped = json.loads((Path(__file__).parent.parent / "kernels-ext/wasmlab/kernel.json").read_text())
+    assert spec["argv"][1:] == shipped["argv"][1:]  # kernels-ext's spec, run by this Python
+    assert any("load_ipython_extension" in arg for arg in spec["argv"])
 
 
 def test_the_kernel_runs_magics_without_load_ext(tmp_path):
@@ -29,6 +31,10 @@ def test_the_kernel_runs_magics_without_load_ext(tmp_path):
             reply = client.execute_interactive("%%wit\npackage demo:kernel;\nworld w { export f: func(); }\n",
                                                timeout=60)
             assert reply["content"]["status"] == "ok"
+            outputs = []  # the notebooks' own %load_ext wasmlab stays silent: no "already loaded" output
+            reply = client.execute_interactive("%load_ext wasmlab", timeout=60, output_hook=lambda msg:
+                                               msg["msg_type"] in ("stream", "execute_result") and outputs.append(msg))
+            assert reply["content"]["status"] == "ok" and outputs == []
         finally:
             client.stop_channels()
             manager.shutdown_kernel(now=True)
