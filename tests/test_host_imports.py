@@ -192,3 +192,48 @@ def test_a_host_result_of_the_wrong_type_is_refused(app):
     with pytest.raises(ArgumentError, match=r"the result of host function clock must be u64"):
         component.tick()
     assert _with(app, {"logger": Logger(), "clock": lambda: 3}).tick() == 3
+
+
+STREAM_WIT = """\
+package test:streaming;
+
+world streamer {
+  import checkpoint: func(step: u32);
+  export wasi:cli/run@0.2.6;
+}
+"""
+
+STREAM_PY = """\
+import sys
+
+import wit_world
+
+
+class Run:
+    def run(self):
+        for step in range(3):
+            print(f"step {step}", flush=True)
+            print(f"warn {step}", file=sys.stderr, flush=True)
+            wit_world.checkpoint(step)
+        sys.exit(3)
+"""
+
+
+def test_command_output_streams_into_the_cell_while_it_runs(capsys):
+    """A host import called between prints sees each line already in the cell's output."""
+    wasmlab.define_wit(STREAM_WIT, origin="stream.wit")
+    seen = []
+
+    def checkpoint(step):
+        captured = capsys.readouterr()
+        seen.append((step, captured.out, captured.err))
+
+    streamer = wasmlab.build(world="test:streaming/streamer", python=STREAM_PY, name="streamer", progress=False,
+                             imports={"checkpoint": checkpoint})
+    streamer.compiled()  # the first compile's progress lines are not the guest's
+    capsys.readouterr()
+    result = streamer.run()
+    assert seen == [(step, f"step {step}\n", f"warn {step}\n") for step in range(3)]
+    assert result.exit_code == 1  # WASI 0.2's exit carries only ok/err
+    assert result.stdout == "step 0\nstep 1\nstep 2\n"
+    assert result.stderr == "warn 0\nwarn 1\nwarn 2\n"
