@@ -36,6 +36,8 @@ package demo:hello@0.1.0;
 
 /// Says hello.
 interface greetings {
+  /* a /* nested */ comment */
+  @since(version = 0.1.0)
   greet: func(name: string) -> list<u8>;
 }
 
@@ -203,7 +205,9 @@ def test_wit_and_wac_cells_are_highlighted_and_python_stays_python(page, tmp_pat
     for word, css_class in [("package", "tok-keyword"), ("interface", "tok-keyword"), ("func", "tok-keyword"),
                             ("export", "tok-keyword"), ("string", "tok-typeName"), ("list", "tok-keyword"),
                             ("greeter", "tok-definition"), ("demo:hello", "tok-namespace"),
-                            ("@0.1.0", "tok-number"), ("/// Says hello.", "tok-comment"), ("%%wit", "tok-meta")]:
+                            ("@0.1.0", "tok-number"), ("/// Says hello.", "tok-comment"), ("%%wit", "tok-meta"),
+                            ("/* a /* nested */ comment */", "tok-comment"), ("@since", "tok-meta"),
+                            ("greet", "tok-definition"), ("name", "tok-propertyName")]:
         assert any(css_class in token["classes"] for token in _tokens(page, 0, word)), (word, _tokens(page, 0, word))
 
     _wait_for_class(page, 1, "let", "tok-keyword")

@@ -160,7 +160,7 @@ function makeTokenizer(keywords: Set<string>) {
       return STYLE.identifier;
     }
     state.defining = false;
-    if (stream.match(/^\d+/)) {
+    if (stream.match(/^\d+(?:\.\d+)*/)) {
       return STYLE.number;
     }
     if (stream.match('->') || stream.match('...') || stream.match(/^[=*]/)) {
