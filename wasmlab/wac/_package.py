@@ -70,7 +70,7 @@ class Package:
     @classmethod
     def from_file(cls, name: str, version, path, types: Types) -> "Package":
         path = Path(path)
-        if path.is_dir():
+        if path.is_dir() or path.suffix == ".wit":
             return cls.from_bytes(name, version, wit_to_bytes(path), types)
         try:
             data = path.read_bytes()
