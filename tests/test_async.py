@@ -224,3 +224,188 @@ def test_kernel_interrupt_stops_an_async_call(calc, isolated_cache):
                           env={**os.environ, "WASMLAB_CACHE_DIR": str(isolated_cache)})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "interrupted" in proc.stdout and "next 8" in proc.stdout
+
+
+# ---- the seed deck's `load | unzip | jq` pipeline: three components, stream<u8> between them ----
+
+PIPE_WIT = """\
+package demo:pipeline@0.1.0;
+
+interface load {
+  load: async func(path: string) -> stream<u8>;
+}
+interface unzip {
+  unzip: async func(input: stream<u8>) -> stream<u8>;
+}
+interface jq {
+  jq: async func(input: stream<u8>, query: string) -> string;
+}
+interface app {
+  first: async func(path: string, query: string) -> string;
+  interleave: async func(a: string, b: string) -> list<string>;
+}
+world loader { export load; }
+world unzipper { export unzip; }
+world query { import load; import unzip; export jq; export app; }
+"""
+
+LOADER_PY = """\
+import gzip, json
+import componentize_py_async_support
+import wit_world
+from wit_world import exports
+
+def records(n):
+    return [{"id": i, "name": f"item-{i}", "tags": ["a", "b"][: i % 3]} for i in range(n)]
+
+async def pump(data, tx):
+    with tx:
+        for at in range(0, len(data), 4096):
+            await tx.write_all(data[at:at + 4096])
+
+class Load(exports.Load):
+    async def load(self, path):
+        n = int(path.split(".")[0].rsplit("-", 1)[-1]) if "-" in path else 1000
+        data = json.dumps(records(n)).encode()
+        if path.endswith(".gz"):
+            data = gzip.compress(data, mtime=0)
+        tx, rx = wit_world.byte_stream()
+        componentize_py_async_support.spawn(pump(data, tx))
+        return rx
+"""
+
+UNZIP_PY = """\
+import zlib
+import componentize_py_async_support
+import wit_world
+from wit_world import exports
+
+async def inflate(rx, tx):
+    d = zlib.decompressobj(wbits=47)
+    with rx, tx:
+        while not rx.writer_dropped:
+            chunk = await rx.read(16384)
+            if chunk:
+                await tx.write_all(d.decompress(chunk))
+        await tx.write_all(d.flush())
+
+class Unzip(exports.Unzip):
+    async def unzip(self, input):
+        tx, rx = wit_world.byte_stream()
+        componentize_py_async_support.spawn(inflate(input, tx))
+        return rx
+"""
+
+QUERY_PY = """\
+import asyncio, json
+from wit_world import exports
+from wit_world.imports import load, unzip
+
+async def read_all(rx):
+    data = bytearray()
+    with rx:
+        while not rx.writer_dropped:
+            data += await rx.read(65536)
+    return bytes(data)
+
+def select(value, query):
+    if query.strip() == "length":
+        return len(value)
+    for part in query.replace("[", ".[").split("."):
+        if not part:
+            continue
+        value = value[int(part[1:-1])] if part.startswith("[") else value[part]
+    return value
+
+async def jq(rx, query):
+    return json.dumps(select(json.loads(await read_all(rx)), query))
+
+class Jq(exports.Jq):
+    async def jq(self, input, query):
+        return await jq(input, query)
+
+class App(exports.App):
+    async def first(self, path, query):
+        return await jq(await unzip.unzip(await load.load(path)), query)
+
+    async def interleave(self, a, b):
+        seen = []
+        async def drain(label, path):
+            rx = await load.load(path)
+            with rx:
+                while not rx.writer_dropped:
+                    if await rx.read(4096):
+                        seen.append(label)
+        await asyncio.gather(drain("a", a), drain("b", b))
+        return seen
+"""
+
+PIPE_WAC = """\
+package demo:app;
+
+let loader = new demo:loader { ... };
+let unzipper = new demo:unzipper { ... };
+let query = new demo:query { load: loader.load, unzip: unzipper.unzip, ... };
+export query.app;
+export query.jq;
+"""
+
+
+@pytest.fixture(scope="module")
+def pipeline():
+    """producer -> transform -> consumer, composed with wasmlab's own WAC; the consumer's
+    plain-valued ``app`` export drives it, so no stream ever reaches the host."""
+    wasmlab.define_wit(PIPE_WIT, origin="pipeline.wit")
+    parts = {name: wasmlab.build(world=world, python=src, name=name, progress=False)
+             for name, world, src in [("loader", "loader", LOADER_PY), ("unzipper", "unzipper", UNZIP_PY),
+                                      ("query", "query", QUERY_PY)]}
+    return wasmlab.compose(PIPE_WAC, name="app", namespace=parts)
+
+
+def expected_records(n):
+    return [{"id": i, "name": f"item-{i}", "tags": ["a", "b"][: i % 3]} for i in range(n)]
+
+
+def test_stream_pipeline_runs_end_to_end(pipeline):
+    import json
+
+    records = expected_records(2000)
+    assert json.loads(pipeline.app.first("input-2000.json.gz", ".[1].name")) == records[1]["name"]
+    assert json.loads(pipeline.app.first("input-2000.json.gz", "length")) == len(records)
+    assert json.loads(pipeline.app.first("input-7.json.gz", ".[6]")) == records[6]
+
+    async def together():
+        return await asyncio.gather(pipeline.app.first("input-50.json.gz", ".[49].id"),
+                                    pipeline.app.first("input-9.json.gz", ".[8].tags"))
+
+    assert [json.loads(v) for v in asyncio.run(together())] == [49, records[8]["tags"]]
+
+
+def test_streams_from_two_producers_are_consumed_concurrently(pipeline):
+    seen = pipeline.app.interleave("a-3000.json", "b-3000.json")
+    chunks = len(json_bytes(3000)) // 4096  # the loader writes 4 KiB at a time
+    assert seen.count("a") >= chunks and seen.count("b") >= chunks
+    first_b = seen.index("b")
+    assert first_b < seen.count("a"), "the second stream started before the first one was drained"
+
+
+def json_bytes(n):
+    import json
+
+    return json.dumps(expected_records(n)).encode()
+
+
+def test_the_pipelines_stream_export_stays_inside(pipeline):
+    assert "jq" in pipeline.exports["demo:pipeline/jq@0.1.0"].interface.functions
+    with pytest.raises(wasmlab.WasmlabError, match="parameter input of .*jq is a stream<u8>"):
+        pipeline.jq.jq(b"[]", ".")
+
+
+def test_cli_calls_the_composed_pipeline(pipeline, tmp_path):
+    from conftest import run_cli
+
+    path = tmp_path / "app.wasm"
+    path.write_bytes(pipeline.wasm)
+    done = run_cli("call", str(path), 'first("input-30.json.gz", ".[29].name")')
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == '"\\"item-29\\""'
