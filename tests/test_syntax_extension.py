@@ -111,6 +111,7 @@ def lab(tmp_path_factory):
     root = work / "notebooks"
     root.mkdir()
     (root / "syntax.ipynb").write_text(json.dumps(_notebook()))
+    (root / "greeter.wit").write_text(WIT_CELL.split("\n", 1)[1])
     settings = work / "settings"
     for name, values in LAB_SETTINGS.items():
         (settings / name).parent.mkdir(parents=True, exist_ok=True)
@@ -140,7 +141,7 @@ def lab(tmp_path_factory):
                 if time.monotonic() > deadline:
                     pytest.fail(f"JupyterLab did not answer within 120 s:\n{log_path.read_text()}")
                 time.sleep(0.3)
-        yield f"http://127.0.0.1:{port}/lab/tree/syntax.ipynb?token={token}&reset"
+        yield lambda path: f"http://127.0.0.1:{port}/lab/tree/{path}?token={token}&reset"
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -151,18 +152,25 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(lab):
+def browser(lab):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.goto(lab, wait_until="domcontentloaded", timeout=120_000)
-            page.locator(".jp-Notebook .jp-CodeCell").nth(3).wait_for(timeout=120_000)
-            yield page
+            yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(lab, browser):
+    """syntax.ipynb open in JupyterLab."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(lab("syntax.ipynb"), wait_until="domcontentloaded", timeout=120_000)
+    page.locator(".jp-Notebook .jp-CodeCell").nth(3).wait_for(timeout=120_000)
+    yield page
+    page.close()
 
 
 # Every span in a cell's editor whose whole text is `word`: its classes and its computed colour.
@@ -248,3 +256,17 @@ def test_typing_the_magic_switches_a_python_cell_to_wit(page, tmp_path):
         f"args => !({TOKENS_JS})(args).some(token => token.classes.includes('tok-keyword'))",
         arg=[3, "record"], timeout=60_000)
     _screenshot(page, "syntax-after-typing.png", tmp_path)
+
+
+def test_wit_files_open_highlighted_in_the_editor(lab, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1280, "height": 700})
+    try:
+        page.goto(lab("greeter.wit"), wait_until="domcontentloaded", timeout=120_000)
+        page.wait_for_function(
+            """() => Array.from(document.querySelectorAll('.jp-FileEditor .cm-content span.tok-keyword'))
+                 .some(span => span.textContent === 'world')""", timeout=60_000)
+        definitions = page.locator(".jp-FileEditor .cm-content span.tok-definition").all_text_contents()
+        assert {"greetings", "greeter", "greet"} <= set(definitions), definitions
+        _screenshot(page, "greeter-wit-file.png", tmp_path)
+    finally:
+        page.close()
