@@ -301,7 +301,9 @@ def test_wit_defined_in_the_session_gives_interface_types(calc_wit, wat_namespac
 
     source = ("package demo:app;\n\nimport add: demo:calc/add;\n"
               "let calc = new demo:calculator { add };\nexport calc.calculate;\n")
-    resolution, data = compose_bytes(source, namespace=wat_namespace)
+    # a component variable named like the WIT package does not hide it: types come from WIT
+    namespace = dict(wat_namespace, calc=wat_namespace["adder"])
+    resolution, data = compose_bytes(source, namespace=namespace)
     graph = resolution.graph
     imported = [graph[n] for n in graph.node_ids() if graph[n].kind == "import"]
     # an interface imported by its package path is imported under its full name

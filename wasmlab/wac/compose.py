@@ -30,6 +30,7 @@ composition (``.graph``, the :class:`CompositionGraph`; its picture displays in 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,8 +89,11 @@ def _is_component(value) -> bool:
     return hasattr(value, "wasm_path") and hasattr(value, "resolve")
 
 
-def session_packages(referenced, namespace: dict | None) -> dict:
-    """Packages for ``referenced`` names found among the session's components and WIT."""
+def session_packages(referenced, namespace: dict | None, instantiated: set | None = None) -> dict:
+    """Packages for ``referenced`` names found among the session's components and WIT.
+
+    A package the document instantiates (``new ns:name``) is looked for among components first;
+    one it only takes types from (``import x: ns:name/iface``) among WIT packages first."""
     from ..wit import registry
 
     found = {}
@@ -102,17 +106,25 @@ def session_packages(referenced, namespace: dict | None) -> dict:
     for name, version in referenced:
         key = name if version is None else f"{name}@{version}"
         short = name.partition(":")[2].replace("-", "_")
+        wit = registry.find(key) or (registry.find(name) if version is None else None)
+        wit = wit if wit is not None and wit.name.partition("@")[0] == name else None
         if key in by_declared:
             found[key] = by_declared[key]
         elif name in by_declared:
             found[name] = by_declared[name]
-        elif short in components:
+        elif short in components and (wit is None or instantiated is None or name in instantiated):
             found[key] = components[short]
-        else:
-            wit = registry.find(key) or (registry.find(name) if version is None else None)
-            if wit is not None and ":" in name:
-                found[key] = _wit_package_bytes(wit.name)
+        elif wit is not None:
+            found[key] = _wit_package_bytes(wit.name)
     return found
+
+
+_NEW = re.compile(r"\bnew\s+([A-Za-z0-9-]+(?::[A-Za-z0-9-]+)+)")
+
+
+def instantiated_packages(wac_source: str) -> set:
+    """Package names the document instantiates (``new ns:name``), read from its text."""
+    return set(_NEW.findall(wac_source))
 
 
 def _wit_package_bytes(package: str) -> bytes:
@@ -139,7 +151,7 @@ def compose_bytes(wac_source: str, *, origin: str = "<wac>", packages: dict | No
         raise _to_wac_error(exc, document) from None
     missing = [ref for ref in referenced
                if (ref[0] if ref[1] is None else f"{ref[0]}@{ref[1]}") not in given and ref[0] not in given]
-    for key, value in session_packages(missing, namespace).items():
+    for key, value in session_packages(missing, namespace, instantiated_packages(wac_source)).items():
         given.setdefault(key, value)
     try:
         resolution = resolve(document, packages=given, deps=deps, deps_dir=deps_dir)
