@@ -15,7 +15,9 @@ Where a package ``ns:name`` comes from, first match wins:
 2. A component of the session (``namespace``, the notebook's variables): one whose ``.name`` is
    ``ns:name``, else the variable called ``name`` (``-`` read as ``_``) if it holds a component.
    So ``%%component adder ...`` is what ``new demo:adder { ... }`` instantiates.
-3. A WIT package defined earlier (``%%wit``), for its interfaces and worlds.
+3. A WIT package defined earlier (``%%wit``), for its interfaces and worlds.  A package the
+   document only takes types from (``import x: ns:name/iface``), not instantiates, is looked
+   for here before step 2.
 4. ``deps={"ns:name": path}``, then ``deps_dir`` laid out as wac expects (``DIR/ns/name.wasm``,
    ``DIR/ns/name.wat``, ``DIR/ns/name/`` holding WIT).
 
