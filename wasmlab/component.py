@@ -181,6 +181,18 @@ class Component:
 
         return GrantsPanel(self)
 
+    def form(self, target: str):
+        """An ipywidgets form that calls one export (``func``, ``iface#func``, full name) with a click."""
+        from .widgets import CallForm
+
+        return CallForm(self.export(target))
+
+    def forms(self):
+        """A form per exported function, in an accordion."""
+        from .widgets import call_forms
+
+        return call_forms(self)
+
     @property
     def fuel_consumed(self) -> int | None:
         """Fuel the last call or run used, when ``limits.fuel`` is set (about one unit per instruction)."""
