@@ -182,12 +182,14 @@ def composition_graph(composition) -> Graph:
     others = [name for name in host_names if name not in grouped]
     if others:
         lines.append(f"  host_other [label={_label_table('host: imports', others, color='#fff3b0')}];")
+    host_edges: list[str] = []
     for name, users in composition.host_imports:
         source = next((f"host_{cap}" for cap, names in wasi.items() if name in names), "host_other")
         for user in users:
-            edge = f"  {source} -> inst{user}"
-            if edge not in lines:
-                lines.append(edge + ";")
+            edge = f"  {source} -> inst{user} [style=dashed];"
+            if edge not in host_edges:
+                host_edges.append(edge)
+    lines.extend(host_edges)
     if composition.exports:
         rows = [name for name, _, _ in composition.exports]
         lines.append(f"  exports [label={_label_table('exports of ' + composition.name, rows, color='#c9f0c9')}];")

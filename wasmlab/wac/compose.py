@@ -300,8 +300,15 @@ class Composition:
                 if target == n:
                     source = self.label(origin)
                     lines.append(f"      {wire} <- {source}")
-            for import_name, users in self.host_imports:
-                if n in users:
+            from ..capabilities import group_imports
+
+            from_host = [name for name, users in self.host_imports if n in users]
+            wasi = group_imports(from_host)
+            if wasi:
+                lines.append(f"      WASI {', '.join(wasi)} <- host")
+            grouped = {name for names in wasi.values() for name in names}
+            for import_name in from_host:
+                if import_name not in grouped:
                     lines.append(f"      {import_name} <- host")
         for export_name, origin, export in self.exports:
             lines.append(f"  export {export_name} <- {self.label(origin)}"
