@@ -227,3 +227,16 @@ def test_used_resources_flow_between_instances(tmp_path):
     assert [line.split('"')[1] for line in top_level] == ["foo:bar/baz", "foo:bar/qux"]
     imported = wasm_tools("print", input=graph.encode(define_components=False)).text
     assert '(alias export 0 "x" (type' in imported  # the used resource aliased, not redefined
+
+
+def test_semver_compatible_implicit_imports_merge_into_the_highest_version():
+    lower = '(component (import "test:dep/i@0.1.0" (instance (export "f" (func)))))'
+    higher = '(component (import "test:dep/i@0.1.5" (instance (export "f" (func)) (export "g" (func)))))'
+    graph = CompositionGraph()
+    for name, text in (("test:lower", lower), ("test:higher", higher)):
+        graph.instantiate(graph.register_package(Package.from_bytes(name, None, wat_to_bytes(text), graph.types)))
+    printed = wasm_tools("print", input=graph.encode()).text
+    top_level = [line.split('"')[1] for line in printed.splitlines() if line.startswith("  (import ")]
+    assert top_level == ["test:dep/i@0.1.5"]
+    assert '(with "test:dep/i@0.1.0" (instance 0))' in printed
+    assert '(with "test:dep/i@0.1.5" (instance 0))' in printed
