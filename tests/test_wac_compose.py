@@ -55,9 +55,12 @@ class WitWorld:
 """
 
 ORIGIN_PY = """
+import os
+
+
 class Handler:
     def handle(self, request):
-        return "origin saw " + request
+        return os.environ.get("ORIGIN_NAME", "origin") + " saw " + request
 """
 
 MIDDLEWARE_PY = """
@@ -251,6 +254,9 @@ def test_calculator_composed_with_an_adder(adder, calculator):
 def test_middleware_chained_two_deep_in_front_of_an_origin(origin, middleware):
     app = wasmlab.compose(CHAIN_WAC, name="chain", namespace={"origin": origin, "middleware": middleware})
     assert app.handler.handle("hi") == "<<origin saw HI>>"
+    # grants reach the composed instances like any component's: the origin reads the environment
+    app.grants = wasmlab.Grants().with_env(ORIGIN_NAME="server")
+    assert app.handler.handle("yo") == "<<server saw YO>>"
     text = app.composition.text()
     assert text.count("new demo:middleware") == 2
     assert "host" in text  # WASI imports left to the host
