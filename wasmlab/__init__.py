@@ -31,7 +31,6 @@ from .errors import (ArgumentError, BuildError, GuestError, LinkError, LoadError
                      WasmlabError, WitError)
 from .wit import WitDefinition, registry
 from .wit import define as define_wit
-from .wac.compose import compose, plug
 
 __all__ = [
     "define_wit", "build", "load", "load_module", "Component", "Instance", "CoreModule", "WitDefinition",
@@ -86,6 +85,22 @@ def _jupyter_labextension_paths() -> list[dict]:
     """The prebuilt JupyterLab extension that highlights ``%%wit`` / ``%%wac`` cells (for
     ``jupyter labextension develop``; ``pip install`` puts it in place through data files)."""
     return [{"src": "labextension", "dest": "wasmlab-syntax"}]
+
+
+def compose(wac_source: str, **options):
+    """Compose components with a WAC document into one callable :class:`Component`; packages
+    come from ``packages=``, the notebook's components (``namespace=globals()``), WIT defined
+    earlier, ``deps=`` and ``deps_dir=`` (see :mod:`wasmlab.wac.compose`)."""
+    from .wac.compose import compose as _compose
+
+    return _compose(wac_source, **options)
+
+
+def plug(socket, *plugs, name: str | None = None):
+    """Plug each plug's exports into the socket's imports of the same name (``wac plug``)."""
+    from .wac.compose import plug as _plug
+
+    return _plug(socket, *plugs, name=name)
 
 
 def load_ipython_extension(ipython) -> None:
