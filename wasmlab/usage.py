@@ -155,11 +155,11 @@ def _network_refusers(grants, meter: UsageMeter) -> dict[str, dict]:
     Each answers ``access-denied`` and notes the attempt.  A refused socket never exists, so
     the methods of the resources these interfaces define can never be reached.
     """
-    from .capabilities import SOCKETS_UNAVAILABLE, sockets_available
+    from .capabilities import sockets_available
 
     refusers: dict[str, dict] = {}
     if not (grants.network and sockets_available()):
-        why = "" if not grants.network else f" ({SOCKETS_UNAVAILABLE})"
+        why = " (granted, but unavailable in wasmtime-py)" if grants.network else ""
 
         def socket_refuser(kind):
             def refuse(_store, family):
