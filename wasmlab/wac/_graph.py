@@ -241,7 +241,7 @@ class CompositionGraph:
         return [e for e in reversed(self._edges) if e is not None and e.source == node]
 
     def define_type(self, name: str, ty) -> int:
-        if id(ty) in self._defined and not isinstance(ty, (str,)):
+        if id(ty) in self._defined:
             raise TypeAlreadyDefined()
         if isinstance(ty, Resource):
             raise CannotDefineResource()
