@@ -12,7 +12,9 @@
 
 Types are encoded with the reference's rules (one index per type object, ``use``d types aliased
 from the instance that exports them, resources by name), so ``wasm-tools print`` shows the same
-text as the reference's output.  The result is validated with ``wasm-tools validate``.
+text as the reference's output.  The result is validated with ``wasm-tools validate`` (with
+imported dependencies, a copy whose dependency imports have plain names: current validators
+refuse ``unlocked-dep=`` names, which the reference still writes).
 """
 
 from __future__ import annotations
