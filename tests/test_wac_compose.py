@@ -316,3 +316,12 @@ def test_wit_defined_in_the_session_gives_interface_types(calc_wit, wat_namespac
     assert [(n.import_name, sorted(n.item_kind.ty.exports)) for n in imported] == [("demo:calc/add", ["add"])]
     from wasmlab._toolchain import wasm_tools
     assert '(import "demo:calc/add" (instance' in wasm_tools("print", input=data).text
+
+
+def test_wac_cell_import_dependencies_binds_the_encoded_composition(ip, wat_namespace):
+    ip.user_ns.update(wat_namespace)
+    result = ip.run_cell("%%wac shell_app --import-dependencies\n" + CALC_WAC)
+    assert result.success, result.error_in_exec
+    composition = ip.user_ns["shell_app"]
+    assert composition.component is None  # it imports its components: nothing to run on its own
+    assert b"unlocked-dep=<demo:adder>" in composition.wasm
