@@ -344,3 +344,55 @@ def test_cli_network_flags(net, tmp_path):
         assert dialled.returncode == 1
         assert "wasmtime-py cannot switch TCP/UDP on" in dialled.stderr
         assert echo.connections == 0
+
+
+NETCMD_WIT = "package test:netcmd;\n\nworld netcmd {\n  export wasi:cli/run@0.2.6;\n}\n"
+NETCMD_PY = """\
+import socket
+import sys
+
+
+class Run:
+    def run(self):
+        action, target = sys.argv[1:3]
+        if action == "lookup":
+            infos = socket.getaddrinfo(target.encode(), 80, type=socket.SOCK_STREAM)
+            print(" ".join(sorted({info[4][0] for info in infos})))
+        else:
+            with socket.socket() as sock:
+                sock.connect(("127.0.0.1", int(target)))
+                sock.sendall(b"hello")
+                print(sock.recv(100).decode())
+"""
+
+
+@pytest.fixture(scope="module")
+def netcmd(tmp_path_factory):
+    wasmlab.define_wit(NETCMD_WIT)
+    command = wasmlab.build(world="test:netcmd/netcmd", python=NETCMD_PY, name="netcmd", progress=False)
+    path = tmp_path_factory.mktemp("netcmd") / "netcmd.wasm"
+    path.write_bytes(command.wasm)
+    return path
+
+
+def test_cli_run_network_flags(netcmd):
+    """``wasmlab run`` hands the guest the shell's own stdio, so its traceback goes straight to
+    the terminal; the flags decide what it may do."""
+    refused = run_cli("run", str(netcmd), "lookup", "localhost")
+    assert refused.returncode == 1
+    assert "PermissionError: [Errno 2] Permission denied" in refused.stderr
+    allowed = run_cli("run", "--allow-ip-name-lookup", str(netcmd), "lookup", "localhost")
+    assert allowed.returncode == 0, allowed.stderr
+    assert "127.0.0.1" in allowed.stdout.split()
+    echo = EchoServer(lifetime=60)
+    try:
+        closed = run_cli("run", str(netcmd), "dial", str(echo.port))
+        granted = run_cli("run", "--inherit-network", str(netcmd), "dial", str(echo.port))
+    finally:
+        echo.stop()
+    assert closed.returncode == 1 and "PermissionError" in closed.stderr
+    if sockets_available():
+        assert granted.returncode == 0 and granted.stdout.strip() == "HELLO", granted.stderr
+    else:
+        assert granted.returncode == 1 and "PermissionError" in granted.stderr
+        assert echo.connections == 0
