@@ -6,7 +6,7 @@ For each program (LINPACK-style LU solve, matrix multiply), scalar and SIMD buil
 Wasm speed in a plain engine and in wasmlab's interruptible one, and their ratios to native —
 next to the seed deck's figures (wasmtime 53 % of native on LINPACK; 2.32x average slowdown in
 Frank Denis's 2023 benchmark).  Then the median start-up cost of a process against an instance.
-Each figure is the best of N rounds.
+Each figure is the best of N rounds, the three runs taking turns.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import argparse
 
 from wasmlab import perf
 
-WORK = {"linpack": ("500", "10"), "matmul": ("300", "5")}
+WORK = {"linpack": ("500", "20"), "matmul": ("300", "10")}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     rounds = parser.parse_args().rounds
     print(perf.toolchain().describe())
     deck = perf.DECK["linpack wasmtime mflops"] / perf.DECK["linpack native mflops"]
@@ -28,12 +28,12 @@ def main() -> None:
     print(f"{'program':16} {'native':>10} {'wasm':>10} {'ratio':>6} {'wasm+epoch':>11} {'ratio':>6}")
     for simd in (False, True):
         for name, args in WORK.items():
-            rows = [perf.compare(name, *args, simd=simd) for _ in range(rounds)]
-            best = {key: max(r.row()[key] for r in rows) for key in rows[0].row()}
+            row = perf.compare(name, *args, simd=simd, rounds=rounds)
+            best = row.row()
             label = f"{name}{' SIMD' if simd else ''}"
             print(f"{label:16} {best['native']:10,.1f} {best['wasm (plain)']:10,.1f} "
                   f"{best['wasm (plain)'] / best['native']:6.0%} {best['wasm (interruptible)']:11,.1f} "
-                  f"{best['wasm (interruptible)'] / best['native']:6.0%}   ({rows[0].metric})")
+                  f"{best['wasm (interruptible)'] / best['native']:6.0%}   ({row.metric})")
     for name, seconds in perf.startup_costs(repeats=20).items():
         print(f"start-up {name:16} {seconds * 1e3:7.2f} ms")
 
