@@ -109,10 +109,28 @@ def _componentize_py_command() -> list[str]:
     return [sys.executable, "-c", "import sys, componentize_py; sys.argv[0] = 'componentize-py'; componentize_py.script()"]
 
 
+@functools.lru_cache(maxsize=1)
+def _empty_virtual_env() -> str:
+    """A folder with an empty ``site-packages``, for componentize-py's ``VIRTUAL_ENV``.
+
+    componentize-py adds the site-packages of ``$VIRTUAL_ENV`` (or else of the ``python3`` on PATH) to
+    its search path and reads every ``componentize-py.toml`` there; spin-sdk ships one whose WASI WIT
+    clashes with ours ("attempting to re-add package wasi:io@0.2.0") whenever the environment wasmlab
+    runs in is activated or first on PATH, as on mybinder.org.  Builds see only their own files.
+    """
+    import atexit
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="wasmlab-no-site-")
+    os.mkdir(os.path.join(folder, "site-packages"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 def componentize_py(*args: str | os.PathLike, cwd: str | os.PathLike | None = None,
                     timeout: float = 600, on_tick=None) -> ToolResult:
     """Run ``componentize-py ARGS`` in a child process; the caller interprets failures."""
-    env = {**os.environ, "RUST_BACKTRACE": "0"}
+    env = {**os.environ, "RUST_BACKTRACE": "0", "VIRTUAL_ENV": _empty_virtual_env()}
     return _run([*_componentize_py_command(), *map(os.fspath, args)], cwd=cwd, timeout=timeout, env=env,
                 on_tick=on_tick)
 
