@@ -353,3 +353,30 @@ def test_deep_recursion_is_a_stack_overflow_and_the_next_call_works():
     assert "recursion" in info.value.hint
     assert deep.depth(10) == 10  # a fresh instance
 
+
+
+TICK_WIT = """package test:tick;
+world tick {
+  import wasi:clocks/monotonic-clock@0.2.0;
+  export elapsed: func() -> u64;
+}
+"""
+TICK_WAT = """(module
+  (import "wasi:clocks/monotonic-clock@0.2.0" "now" (func $now (result i64)))
+  (func (export "elapsed") (result i64)
+    (local $start i64)
+    (local.set $start (call $now))
+    (i64.sub (call $now) (local.get $start))))"""
+
+
+def test_monotonic_clock_reads_are_counted_where_no_pollable_is_imported(probe):
+    wasmlab.define_wit(TICK_WIT)
+    tick = wasmlab.build(world="test:tick/tick", wat=TICK_WAT, progress=False)
+    assert list(tick.imports["wasi:clocks/monotonic-clock@0.2.0"].interface.functions) == ["now"]
+    assert 0 <= tick.elapsed() < 10**10
+    report = tick.report()
+    assert report.usage.calls == {"clocks": 2} and report.status("clocks") == "used"
+    # a Python guest imports subscribe-duration too: its monotonic clock stays wasmtime's, uncounted
+    clock = next(item for key, item in probe.imports.items() if key.startswith("wasi:clocks/monotonic-clock@"))
+    assert "subscribe-duration" in clock.interface.functions
+    assert probe.read_file("/nope").startswith("error:")

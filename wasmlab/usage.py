@@ -143,6 +143,11 @@ def _recorders(grants, meter: UsageMeter) -> dict[str, dict]:
             "now": counted("clocks", lambda: _datetime(time.time_ns())),
             "resolution": counted("clocks", lambda: _datetime(1)),
         },
+        # only for components that import no subscribe-* (those return wasmtime's pollables)
+        "wasi:clocks/monotonic-clock": {
+            "now": counted("clocks", time.monotonic_ns),
+            "resolution": counted("clocks", lambda: 1),
+        },
     }
 
 
@@ -191,17 +196,19 @@ def record_wasi_use(linker: wc.Linker, import_names, grants, meter: UsageMeter) 
     """Shadow the resource-free WASI interfaces a component imports with counting ones, and
     the network interfaces the grants do not allow with refusing ones.
 
-    Call after ``linker.add_wasip2()``.  Only interfaces implementable whole in Python are
-    shadowed (an interface defined under the component's exact version replaces wasmtime's
-    entirely), so the monotonic clock, whose pollables are wasmtime's resources, is not
-    counted, and granted sockets and name lookups run in wasmtime uncounted.
+    Call after ``linker.add_wasip2()``.  ``import_names`` are the component's imports (a
+    mapping to their world items tells which functions each one really imports).  Only
+    interfaces implementable whole in Python are shadowed (an interface defined under the
+    component's exact version replaces wasmtime's entirely): the monotonic clock is counted
+    only where the component imports none of its pollable-returning functions (Python guests
+    do), and granted sockets and name lookups run in wasmtime uncounted.
     """
     replacements = {**_recorders(grants, meter), **_network_refusers(grants, meter)}
     linker.allow_shadowing = True
     with linker.root() as root:
         for name in import_names:
             items = replacements.get(name.split("@")[0])
-            if items is None:
+            if items is None or not _covers(items, import_names, name):
                 continue
             with root.add_instance(name) as instance:
                 for item_name, item in items.items():
@@ -209,6 +216,15 @@ def record_wasi_use(linker: wc.Linker, import_names, grants, meter: UsageMeter) 
                         instance.add_resource(item_name, item, lambda _store, _rep: None)
                     else:
                         instance.add_func(item_name, item)
+
+
+def _covers(items: dict, imports, name: str) -> bool:
+    """Whether ``items`` implement every function the component imports from ``name``."""
+    if name.split("@")[0] != "wasi:clocks/monotonic-clock":
+        return True  # the other replacements implement their whole interface
+    item = imports.get(name) if hasattr(imports, "get") else None
+    interface = getattr(item, "interface", None)
+    return interface is not None and set(interface.functions) <= set(items)
 
 
 def watch_files(grants) -> _inotify.FileWatch:
