@@ -1,0 +1,63 @@
+"""The curriculum's notebooks, checked as documents (nbval runs them; these check how they were stored).
+
+Each must have been executed top to bottom in one kernel (no hidden state, no hand-typed outputs), keep
+errors only where a cell is tagged to raise, load the extension first, and end each exercise with a check
+that says whether the learner got it right.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+
+
+def _code_cells(path: Path) -> list[dict]:
+    return [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+
+
+def _source(cell: dict) -> str:
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def _tags(cell: dict) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_outputs_come_from_one_run_top_to_bottom(path):
+    counts = [c["execution_count"] for c in _code_cells(path)]
+    assert None not in counts, f"{path.name}: some code cells were never run"
+    assert counts == sorted(counts) and len(set(counts)) == len(counts), \
+        f"{path.name}: cells ran out of order ({counts}); re-run it with jupyter nbconvert --execute --inplace"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_errors_only_where_a_cell_is_tagged_to_raise(path):
+    for cell in _code_cells(path):
+        errors = [o for o in cell.get("outputs", []) if o["output_type"] == "error"]
+        raises = "raises-exception" in _tags(cell)
+        assert not errors or raises, f"{path.name}: untagged cell failed: {_source(cell)[:80]!r}"
+        assert errors or not raises, f"{path.name}: cell tagged raises-exception did not raise: {_source(cell)[:80]!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_extension_is_loaded_first(path):
+    assert "%load_ext wasmlab" in _source(_code_cells(path)[0])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_exercises_end_with_a_check_that_says_correct(path):
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    has_exercise = any(c["cell_type"] == "markdown" and "## Exercise" in _source(c) for c in cells)
+    if not has_exercise:
+        pytest.skip(f"{path.name} has no exercise")
+    texts = []
+    for cell in _code_cells(path):
+        for output in cell.get("outputs", []):
+            texts.append("".join(output.get("text", "")) + "".join(output.get("data", {}).get("text/plain", "")))
+    assert any(t.strip("'\"").startswith("correct") for t in texts), \
+        f"{path.name}: no check cell tells the learner 'correct: ...'"
