@@ -325,3 +325,9 @@ def test_wac_cell_import_dependencies_binds_the_encoded_composition(ip, wat_name
     composition = ip.user_ns["shell_app"]
     assert composition.component is None  # it imports its components: nothing to run on its own
     assert b"unlocked-dep=<demo:adder>" in composition.wasm
+
+
+def test_compose_in_a_notebook_finds_its_components_by_default(ip, wat_namespace):
+    ip.user_ns.update(wat_namespace)
+    app = wasmlab.compose(CALC_WAC, name="app")  # no namespace=: the notebook's variables
+    assert app.calculate(3, 3) == 12

@@ -12,8 +12,9 @@ Where a package ``ns:name`` comes from, first match wins:
 
 1. ``packages={"ns:name": value}`` - a :class:`~wasmlab.Component`, component bytes, or a path
    (``.wasm``, ``.wat``, a WIT folder); ``%%wac --dep ns:name=VAR_OR_PATH`` fills this in.
-2. A component of the session (``namespace``, the notebook's variables): one whose ``.name`` is
-   ``ns:name``, else the variable called ``name`` (``-`` read as ``_``) if it holds a component.
+2. A component of the session (``namespace``; by default the running notebook's variables): one
+   whose ``.name`` is ``ns:name``, else the variable called ``name`` (``-`` read as ``_``) if it
+   holds a component.
    So ``%%component adder ...`` is what ``new demo:adder { ... }`` instantiates.
 3. A WIT package defined earlier (``%%wit``), for its interfaces and worlds.  A package the
    document only takes types from (``import x: ns:name/iface``), not instantiates, is looked
@@ -129,6 +130,16 @@ def instantiated_packages(wac_source: str) -> set:
     return set(_NEW.findall(wac_source))
 
 
+def _notebook_namespace() -> dict | None:
+    """The variables of the running IPython session, if any."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    return getattr(shell, "user_ns", None)
+
+
 def _wit_package_bytes(package: str) -> bytes:
     from ..wit import registry
     from ._package import wit_to_bytes
@@ -147,6 +158,8 @@ def compose_bytes(wac_source: str, *, origin: str = "<wac>", packages: dict | No
 
     document = parse(wac_source, origin)
     given = dict(packages or {})
+    if namespace is None:
+        namespace = _notebook_namespace()
     try:
         referenced = collect_package_references(document)
     except ResolveError as exc:
