@@ -35,6 +35,8 @@ class Run(exports.Run):
             print("no data:", type(exc).__name__)
         if "fail" in sys.argv:
             raise SystemExit(3)
+        while "spin" in sys.argv:
+            pass
 """
 
 SERVICE_PY = """\
@@ -104,6 +106,17 @@ def test_nothing_is_granted_by_default(command):
 
 def test_exit_code_is_reported(command):
     assert command.run("fail", echo=False).exit_code != 0
+
+
+def test_time_limit_ends_a_wasi_03_command(command):
+    command.limits = wasmlab.Limits(timeout=1)
+    try:
+        with pytest.raises(wasmlab.Trap, match="time limit of 1 s") as caught:
+            command.run("spin", echo=False)
+        assert caught.value.trap_kind == "timeout"
+        assert command.run("x", echo=False).exit_code == 0
+    finally:
+        command.limits = wasmlab.Limits()
 
 
 def test_read_only_directories_are_refused_not_widened(command, tmp_path):

@@ -165,7 +165,7 @@ def _compile_flags(limits) -> list[str]:
     if limits is not None and limits.fuel is not None:
         flags += ["-W", "fuel=1"]
     if limits is not None and limits.timeout is not None:
-        flags += ["-W", "timeout=1s"]
+        flags += ["-W", "epoch-interruption=y"]  # what `-W timeout=...` checks at run time
     return flags
 
 
