@@ -1,0 +1,334 @@
+"""JupyterLab in a real browser: every notebook runs green in headless Chromium, widgets and graphs render.
+
+A JupyterLab server (127.0.0.1, a token, a free port, throwaway config and runtime dirs) serves copies of
+``notebooks/``; Debian's Chromium, driven by the PyPI ``playwright`` package, opens each notebook, runs all
+cells through the Run menu and checks what the page shows.  A screenshot of every notebook is saved under the
+test's tmp dir and, when ``CI`` is set, under ``test-artifacts/browser/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+RUN_TIMEOUT_MS = 15 * 60 * 1000  # a cold build cache: several componentize-py builds per notebook
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+if not CHROMIUM.exists():
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does)",
+                allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api",
+                               reason="the playwright package is not installed (pip install -e '.[test]')")
+
+pytestmark = pytest.mark.slow
+
+# JupyterLab settings for a quiet, deterministic page: every cell in the DOM (no windowing), the
+# notebook's kernel started without asking, no news or update toasts over the notebook.
+LAB_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings":
+        {"windowingMode": "none", "autoStartDefaultKernel": True},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+        {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class JupyterLab:
+    """A JupyterLab server on copies of the notebooks, for one test module."""
+
+    def __init__(self, workdir: Path):
+        self.root = workdir / "notebooks"
+        shutil.copytree(ROOT / "notebooks", self.root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        settings = workdir / "lab-settings"
+        for name, values in LAB_SETTINGS.items():
+            (settings / name).parent.mkdir(parents=True, exist_ok=True)
+            (settings / name).write_text(json.dumps(values))
+        for sub in ("config", "runtime", "data", "ipython", "workspaces"):
+            (workdir / sub).mkdir()
+        self.port, self.token = _free_port(), secrets.token_hex(16)
+        env = {**os.environ, "JUPYTER_CONFIG_DIR": str(workdir / "config"),
+               "JUPYTER_RUNTIME_DIR": str(workdir / "runtime"), "JUPYTER_DATA_DIR": str(workdir / "data"),
+               "IPYTHONDIR": str(workdir / "ipython"), "JUPYTER_PLATFORM_DIRS": "1"}
+        self.log_path = workdir / "jupyterlab.log"
+        self._log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser", "--ServerApp.open_browser=False",
+             "--ip=127.0.0.1", f"--port={self.port}", "--port-retries=0",
+             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
+             f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={workdir / 'workspaces'}"],
+            env=env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self._wait_until_serving()
+
+    def url(self, notebook: str) -> str:
+        return f"http://127.0.0.1:{self.port}/lab/tree/{notebook}?token={self.token}&reset"
+
+    def _wait_until_serving(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        status = f"http://127.0.0.1:{self.port}/api/status?token={self.token}"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"JupyterLab exited with {self.process.returncode}:\n{self.log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(status, timeout=2) as reply:
+                    if reply.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        pytest.fail(f"JupyterLab did not answer within {timeout} s:\n{self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)  # the server shuts its kernels down on SIGTERM
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+
+@pytest.fixture(scope="module")
+def screenshot_dirs(tmp_path_factory):
+    dirs = [tmp_path_factory.mktemp("screenshots")]
+    if os.environ.get("CI"):
+        dirs.append(ROOT / "test-artifacts" / "browser")
+        dirs[-1].mkdir(parents=True, exist_ok=True)
+    return dirs
+
+
+class NotebookPage:
+    """One notebook opened in Chromium and run there with Run > Run All Cells."""
+
+    def __init__(self, browser, lab: JupyterLab, path: Path, screenshot_dirs: list[Path]):
+        self.path, self.name = path, path.name
+        self.cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        self.screenshot_dirs = screenshot_dirs
+        self.console_errors: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        self.page.goto(lab.url(path.relative_to(lab.root).as_posix()))
+        self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+        self.page.keyboard.press("Control+b")  # hide the file browser: the notebook gets the page's width
+        self.page.wait_for_selector("#jp-left-stack", state="hidden")
+        self._wait_for_kernel_idle()
+
+    def _wait_for_kernel_idle(self) -> None:
+        self.page.wait_for_function(
+            "() => /\\| Idle\\b/.test(document.querySelector('#jp-main-statusbar')?.innerText ?? '')",
+            timeout=120_000)
+
+    def menu(self, menu: str, item: str) -> None:
+        self.page.get_by_role("menuitem", name=menu, exact=True).click()
+        self.page.get_by_role("menuitem", name=item, exact=True).click()
+
+    def run_all(self) -> None:
+        self.menu("Edit", "Clear Outputs of All Cells")
+        self.menu("Run", "Run All Cells")
+        # Done when every code cell shows its execution count; or, after an unexpected error made
+        # JupyterLab drop the queued cells, when nothing is queued and the kernel has idled for 3 s.
+        self.page.wait_for_function("""() => {
+            const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')]
+                .map(p => p.innerText);
+            if (prompts.every(p => /\\[\\d+\\]/.test(p))) return true;
+            const status = document.querySelector('#jp-main-statusbar')?.innerText ?? '';
+            if (prompts.some(p => p.includes('*')) || !/\\| Idle\\b/.test(status)) {
+                window.__settledSince = undefined;
+                return false;
+            }
+            window.__settledSince ??= Date.now();
+            return Date.now() - window.__settledSince > 3000;
+        }""", timeout=RUN_TIMEOUT_MS, polling=250)
+
+    def save(self) -> list[dict]:
+        """Save the notebook copy from the page and return its cells as the browser saved them."""
+        before = self.path.stat().st_mtime_ns
+        self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").focus()
+        self.page.keyboard.press("Control+s")
+        deadline = time.monotonic() + 60
+        while self.path.stat().st_mtime_ns == before or \
+                self.page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count():
+            assert time.monotonic() < deadline, f"{self.name} was not saved from the page"
+            time.sleep(0.2)
+        return json.loads(self.path.read_text(encoding="utf-8"))["cells"]
+
+    def cell(self, index: int):
+        return self.page.locator(".jp-Notebook .jp-Cell").nth(index)
+
+    def dom_cells(self) -> list[dict]:
+        """Per notebook cell, in order: its prompt and what its outputs rendered."""
+        return self.page.eval_on_selector_all(".jp-Notebook .jp-Cell", """cells => cells.map(cell => {
+            const outputs = [...cell.querySelectorAll('.jp-OutputArea-output')];
+            const box = el => { const r = el.getBoundingClientRect(); return [r.width, r.height]; };
+            return {
+              prompt: cell.querySelector('.jp-InputPrompt')?.innerText ?? null,
+              mimes: outputs.map(o => o.getAttribute('data-mime-type')),
+              text: outputs.map(o => o.innerText).join('\\n'),
+              svgs: [...cell.querySelectorAll('.jp-OutputArea-output svg')]
+                      .filter(s => !s.closest('.jupyter-widgets button')).map(box),
+              imgs: [...cell.querySelectorAll('.jp-RenderedSVG img, .jp-RenderedImage img')]
+                      .map(i => [i.naturalWidth, i.naturalHeight]),
+              widgets: [...cell.querySelectorAll('.jp-OutputArea-output .jupyter-widgets')].length,
+            };
+        })""")
+
+    def screenshot(self, label: str = "", element=None) -> list[Path]:
+        """The whole notebook in one picture (the viewport is made as tall as the notebook), or one element."""
+        stem = self.path.stem + (f"-{label}" if label else "")
+        paths = [directory / f"{stem}.png" for directory in self.screenshot_dirs]
+        if element is not None:  # JupyterLab scrolls inside the page: make room for the whole element
+            viewport = self.page.viewport_size
+            self.page.set_viewport_size({"width": viewport["width"],
+                                         "height": min(max(int(element.bounding_box()["height"]) + 300, viewport["height"]),
+                                                        16_000)})
+            element.scroll_into_view_if_needed()
+            element.screenshot(path=str(paths[0]))
+            self.page.set_viewport_size(viewport)
+        else:
+            self._full_screenshot(paths[0])
+        for path in paths[1:]:
+            shutil.copyfile(paths[0], path)
+        return paths
+
+    def _full_screenshot(self, path: Path) -> None:
+        hidden = self.page.evaluate("""() => {
+            const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+            const scroller = panel.querySelector('.jp-WindowedPanel-outer');
+            const cells = panel.querySelectorAll('.jp-Cell');
+            const end = cells[cells.length - 1].getBoundingClientRect().bottom + scroller.scrollTop;
+            return Math.ceil(end - scroller.getBoundingClientRect().bottom + 40); }""")
+        viewport = self.page.viewport_size
+        height = min(max(viewport["height"] + hidden, 600), 16_000)
+        self.page.set_viewport_size({"width": viewport["width"], "height": height})
+        self.page.evaluate("() => document.querySelector("
+                           "'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer').scrollTo(0, 0)")
+        self.page.wait_for_timeout(300)
+        self.page.screenshot(path=str(path))
+        self.page.set_viewport_size(viewport)
+
+    def close(self) -> None:
+        self.page.close()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, isolated_cache):
+    server = JupyterLab(tmp_path_factory.mktemp("jupyterlab"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def ran(browser, lab, screenshot_dirs):
+    """Notebooks run in the browser, each once per module: ``ran("03-capabilities.ipynb")``."""
+    pages: dict[str, NotebookPage] = {}
+
+    def run(name: str) -> NotebookPage:
+        if name not in pages:
+            page = NotebookPage(browser, lab, lab.root / name, screenshot_dirs)
+            page.run_all()
+            page.saved = page.save()
+            page.screenshot()
+            pages[name] = page
+        return pages[name]
+
+    yield run
+    for page in pages.values():
+        page.close()
+
+
+def _expected(cell: dict) -> dict:
+    """What a committed cell's outputs say the browser must show again."""
+    html = [o["data"]["text/html"] for o in cell.get("outputs", []) if "text/html" in o.get("data", {})]
+    mimes = {m for o in cell.get("outputs", []) for m in o.get("data", {})}
+    return {"picture": "image/svg+xml" in mimes or "image/png" in mimes
+                       or any("<svg" in "".join(h) for h in html),
+            "widget": WIDGET_MIME in mimes}
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_green_in_jupyterlab(ran, notebook):
+    page = ran(notebook.name)
+    rendered = page.dom_cells()
+    assert len(rendered) == len(page.cells), "the page shows a different number of cells than the notebook"
+    assert len(page.saved) == len(page.cells)
+    for index, (cell, saved, dom) in enumerate(zip(page.cells, page.saved, rendered)):
+        if cell["cell_type"] != "code":
+            continue
+        where = f"{notebook.name} cell {index} ({''.join(cell['source'])[:60]!r})"
+        expects_error = "raises-exception" in cell.get("metadata", {}).get("tags", [])
+        errors = [o for o in saved["outputs"] if o["output_type"] == "error"]
+        assert bool(errors) == expects_error, f"{where}: error output {bool(errors)}, expected {expects_error}:\n" \
+                                              f"{dom['text'][-3000:]}"
+        assert saved["execution_count"] is not None, f"{where} did not run"
+        assert re.fullmatch(r"\[\d+\]:", dom["prompt"] or ""), f"{where}: prompt {dom['prompt']!r}"
+        assert "Error displaying widget" not in dom["text"], f"{where}: {dom['text'][:500]}"
+        for width, height in dom["svgs"] + dom["imgs"]:
+            assert width > 0 and height > 0, f"{where}: a picture rendered empty"
+        expected = _expected(cell)
+        if expected["picture"]:
+            assert dom["svgs"] or dom["imgs"], f"{where}: no picture rendered"
+        if expected["widget"]:
+            assert dom["widgets"], f"{where}: no widget rendered"
+    assert not [e for e in page.console_errors if "widget" in e.lower()], page.console_errors
+
+
+def _code_cell_index(page: NotebookPage, needle: str) -> int:
+    return next(i for i, c in enumerate(page.cells)
+                if c["cell_type"] == "code" and needle in "".join(c["source"]))
+
+
+def test_capabilities_panel_and_graph_render_and_rerun_on_click(ran):
+    page = ran("03-capabilities.ipynb")
+    report_cell = page.cell(_code_cell_index(page, "report = reader.report()"))
+    graph = report_cell.locator(".jp-OutputArea-output svg").first
+    assert graph.locator("text", has_text="filesystem").count() == 1
+    assert graph.bounding_box()["height"] > 100
+
+    panel_cell = page.cell(_code_cell_index(page, "reader.grants_panel()"))
+    panel = panel_cell.locator(".jp-OutputArea-output .jupyter-widgets").first
+    assert panel.get_by_text("Grants for reader").is_visible()
+    output = panel_cell.locator(".jupyter-widgets.widget-output")
+    assert "Hello from the host" not in output.inner_text()
+
+    panel_cell.get_by_role("button", name="Re-run").click()
+    page.page.wait_for_function("el => el.innerText.includes('Hello from the host!')",
+                                arg=output.element_handle(), timeout=60_000)
+    assert output.locator("svg text", has_text="filesystem").count() == 1  # the fresh report's graph
+    page.screenshot("rerun-granted", element=panel_cell)
+
+    panel_cell.get_by_label("read-write").fill("")  # take the directory grant away, run again
+    panel_cell.get_by_role("button", name="Re-run").click()
+    page.page.wait_for_function("el => /FileNotFoundError/.test(el.innerText)",
+                                arg=output.element_handle(), timeout=60_000)
+    assert "Hello from the host" not in output.inner_text()
+    filesystem = output.locator("svg g.node", has_text="filesystem")
+    assert filesystem.locator("text", has_text="denied").count() == 1
+    page.screenshot("rerun-denied", element=panel_cell)
