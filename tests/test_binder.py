@@ -102,7 +102,7 @@ def binder_env(tmp_path_factory):
 
 @pytest.mark.slow
 def test_postbuild_installs_wasmlab_its_kernel_and_a_warm_cache(binder_env):
-    assert "warning" not in binder_env["post_build"].stderr, binder_env["post_build"].stderr
+    assert "postBuild: warning" not in binder_env["post_build"].stderr, binder_env["post_build"].stderr
     binder_env["run"](binder_env["python"], "-m", "pip", "check")  # requirements.txt alone is complete
     spec = json.loads((binder_env["venv"] / "share/jupyter/kernels/wasmlab/kernel.json").read_text())
     assert spec["display_name"] == "Python 3 (wasmlab)"
