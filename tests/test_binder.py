@@ -114,8 +114,12 @@ def test_postbuild_installs_wasmlab_its_kernel_and_a_warm_cache(binder_env):
 def test_every_notebook_runs_green_under_nbval_in_the_binder_environment(binder_env):
     notebooks = sorted(p.name for p in (binder_env["repo"] / "notebooks").glob("*.ipynb"))
     assert notebooks
+    cached = {p.relative_to(binder_env["cache"]) for p in binder_env["cache"].rglob("*") if p.is_file()}
     proc = binder_env["run"](
         binder_env["python"], "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
         "-o", "testpaths=", "--nbval", "--nbval-kernel-name", "wasmlab",
         "--nbval-sanitize-with", "notebooks/sanitize.cfg", *(f"notebooks/{name}" for name in notebooks))
     assert " passed" in proc.stdout and " failed" not in proc.stdout, proc.stdout[-4000:]
+    # A user's first run is quick: nothing had to be built or compiled again after postBuild.
+    rebuilt = {p.relative_to(binder_env["cache"]) for p in binder_env["cache"].rglob("*") if p.is_file()} - cached
+    assert not rebuilt, f"postBuild did not warm these builds: {sorted(map(str, rebuilt))}"
