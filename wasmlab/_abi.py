@@ -628,6 +628,7 @@ class BoundFunction:
         self.result = codec(function.result, binder) if function.result is not None else None
         self.py_params = [V.py_name(n) for n, _ in function.params]
         self.frees = [i for i, (_, c) in enumerate(self.params) if c.owns_memory]
+        self._prepare_raw_call()
 
     def _arguments(self, args, kwargs) -> list:
         n = len(self.params)
@@ -659,12 +660,77 @@ class BoundFunction:
         error.hint = "call it with .result(...) to get Ok/Err objects instead of this exception"
         return error
 
+    def _prepare_raw_call(self) -> None:
+        """Buffers and pointers for the C call, made once: a call then only fills them in."""
+        n = len(self.params)
+        self._n = ctypes.c_size_t(n)
+        self._param_vals = (ffi.wasmtime_component_val_t * n)() if n else None
+        self._result_val = ffi.wasmtime_component_val_t() if self.result is not None else None
+        self._nresults = ctypes.c_size_t(1 if self.result is not None else 0)
+        self._func_ptr = ctypes.c_void_p(ctypes.addressof(self.func._func))
+        self._params_ptr = ctypes.c_void_p(ctypes.addressof(self._param_vals) if n else None)
+        self._result_ptr = ctypes.c_void_p(ctypes.addressof(self._result_val) if self.result is not None else None)
+        self._context_ptr = ctypes.cast(self.store._context(), ctypes.c_void_p)
+        self._free_ptrs = [ctypes.c_void_p(ctypes.addressof(self._param_vals[i])) for i in self.frees]
+        self._lowerers = [c.lower for _, c in self.params]
+        self._checkers = [(pname, c.check) for pname, c in self.params]
+        self._free_result = self.result is not None and self.result.owns_memory
+        self._unwrap = isinstance(self.result, _Result)
+        self._busy = False
+
     def __call__(self, *args, result_objects: bool = False, **kwargs):
-        checked = self._arguments(args, kwargs)
+        if kwargs or len(args) != len(self.params):
+            checked = self._arguments(args, kwargs)
+        else:
+            checked = [check(v, pname) for (pname, check), v in zip(self._checkers, args)]
+        if self._busy:  # re-entered from a host import: the shared buffers are in use
+            return self._call_with_fresh_buffers(checked, result_objects)
+        self._busy = True
+        try:
+            params = self._param_vals
+            for i, lower in enumerate(self._lowerers):
+                lower(checked[i], params[i])
+            error = _func_call(self._func_ptr, self._context_ptr, self._params_ptr, self._n, self._result_ptr,
+                               self._nresults)
+            for ptr in self._free_ptrs:
+                _val_delete(ptr)
+                ctypes.memset(ptr, 0, _VAL_SIZE)  # the buffer is reused: leave nothing to free twice
+            if error:
+                self._raise(error)
+            if self.result is None:
+                value = None
+            else:
+                try:
+                    value = self.result.lift(self._result_val)
+                finally:
+                    if self._free_result:
+                        # wasmtime drops what a result slot holds before writing it: leave a plain value
+                        _val_delete(self._result_ptr)
+                        ctypes.memset(self._result_ptr, 0, _VAL_SIZE)
+            error = _post_return(self._func_ptr, self._context_ptr)
+            if error:
+                self._raise(error)
+        finally:
+            self._busy = False
+        if self._unwrap and not result_objects:
+            if isinstance(value, V.Err):
+                raise self._guest_error(value.value)
+            return value.value
+        return value
+
+    @staticmethod
+    def _raise(error: int):
+        exc = WasmtimeError._from_ptr(ctypes.cast(error, ctypes.POINTER(ffi.wasmtime_error_t)))
+        from wasmtime.component._enter import maybe_raise_last_exn
+
+        maybe_raise_last_exn()  # a Python exception from a host import, raised as itself
+        raise exc
+
+    def _call_with_fresh_buffers(self, checked: list, result_objects: bool):
         n = len(checked)
         params = (ffi.wasmtime_component_val_t * n)() if n else None
-        for i, ((_, c), v) in enumerate(zip(self.params, checked)):
-            c.lower(v, params[i])
+        for i, lower in enumerate(self._lowerers):
+            lower(checked[i], params[i])
         result = ffi.wasmtime_component_val_t() if self.result is not None else None
         context = self.store._context()
         try:
@@ -688,8 +754,23 @@ class BoundFunction:
         error = ffi.wasmtime_component_func_post_return(byref(self.func._func), context)
         if error:
             raise WasmtimeError._from_ptr(error)
-        if isinstance(value, V.Err) and not result_objects and isinstance(self.result, _Result):
-            raise self._guest_error(value.value)
-        if isinstance(value, V.Ok) and not result_objects and isinstance(self.result, _Result):
+        if self._unwrap and not result_objects:
+            if isinstance(value, V.Err):
+                raise self._guest_error(value.value)
             return value.value
         return value
+
+
+def _raw(name: str):
+    """A C function of wasmtime's library called with ready ``c_void_p`` / ``c_size_t`` arguments,
+    skipping the per-argument type conversion of wasmtime-py's declared prototypes."""
+    fn = ffi.dll[name]  # a fresh function object: wasmtime-py's own keeps its argtypes
+    fn.restype = ctypes.c_void_p
+    fn.argtypes = None
+    return fn
+
+
+_func_call = _raw("wasmtime_component_func_call")
+_post_return = _raw("wasmtime_component_func_post_return")
+_val_delete = _raw("wasmtime_component_val_delete")
+_VAL_SIZE = ctypes.sizeof(ffi.wasmtime_component_val_t)

@@ -460,6 +460,7 @@ class Instance:
         self.meter = usage.UsageMeter()
         usage.record_wasi_use(linker, component.imports, grants, self.meter)
         self._files = usage.watch_files(grants)
+        self._watching_files = bool(grants.dirs)
         self.host_resources = _linking.define_host_imports(linker, component, compiled, imports,
                                                            stub_missing=stub_missing)
         try:
@@ -514,7 +515,7 @@ class Instance:
         if self.poisoned:
             raise WasmlabError("this instance trapped earlier and cannot be used again",
                                hint="call through the component (it starts a fresh instance) or instantiate() anew")
-        bound = self.bound(path, function)
+        bound = self._bound.get(path) or self.bound(path, function)
         mark = len(self.output.stderr)
         name = bound.name
         if self._fuel:
@@ -527,7 +528,8 @@ class Instance:
                 try:
                     return bound(*args, result_objects=result_objects, **kwargs)
                 finally:
-                    used.merge_files(self._files.drain())
+                    if self._watching_files:
+                        used.merge_files(self._files.drain())
                     if self._fuel:
                         self.fuel_consumed = self.limits.fuel - self.store.get_fuel()
                         self.component._last_fuel = self.fuel_consumed

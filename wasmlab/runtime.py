@@ -8,7 +8,6 @@ call starts from a fresh instance instead of a poisoned one.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import re
@@ -185,40 +184,69 @@ def _watcher() -> _InterruptWatcher:
     return _InterruptWatcher()
 
 
-@contextlib.contextmanager
-def guarded(store: wasmtime.Store, limits):
-    """Run Wasm that stops after ``limits.timeout`` seconds and on Ctrl-C (epoch interruption)."""
-    guard = _Guard()
-    timeout = limits.timeout
-    on_main = threading.current_thread() is threading.main_thread()
-    if not limits.interruptible or (timeout is None and not on_main):
-        yield guard
-        return
-    timer = None
-    if timeout is not None:
-        def expire():
-            guard.expired = True
-            _interrupt_engines()
+class guarded:
+    """Run Wasm that stops after ``limits.timeout`` seconds and on Ctrl-C (epoch interruption).
 
-        timer = threading.Timer(timeout, expire)
-        timer.daemon = True
-    previous_fd = None
-    if on_main:
-        watcher = _watcher()
-        watcher.guard = guard
-        previous_fd = signal.set_wakeup_fd(watcher.writer.fileno(), warn_on_full_buffer=False)
-    store.set_epoch_deadline(1)
-    if timer is not None:
-        timer.start()
-    try:
-        yield guard
-    finally:
-        if timer is not None:
-            timer.cancel()
+    ``with guarded(store, limits) as guard:`` -- a plain class, not a generator: it is on the
+    path of every call, and a generator-based context manager costs microseconds."""
+
+    __slots__ = ("store", "limits", "guard", "timer", "previous_fd", "on_main", "active")
+
+    def __init__(self, store: wasmtime.Store, limits):
+        self.store = store
+        self.limits = limits
+        self.guard = _Guard()
+
+    def __enter__(self) -> _Guard:
+        guard, limits = self.guard, self.limits
+        timeout = limits.timeout
+        self.on_main = on_main = threading.get_ident() == _MAIN_THREAD
+        self.active = limits.interruptible and (timeout is not None or on_main)
+        if not self.active:
+            return guard
+        self.timer = None
+        if timeout is not None:
+            def expire():
+                guard.expired = True
+                _interrupt_engines()
+
+            self.timer = threading.Timer(timeout, expire)
+            self.timer.daemon = True
         if on_main:
-            signal.set_wakeup_fd(previous_fd)
+            watcher = _watcher()
+            watcher.guard = guard
+            self.previous_fd = signal.set_wakeup_fd(watcher.writer.fileno(), warn_on_full_buffer=False)
+        _set_epoch_deadline(self.store._context(), 1)
+        if self.timer is not None:
+            self.timer.start()
+        return guard
+
+    def __exit__(self, *exc) -> None:
+        if not self.active:
+            return
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.on_main:
+            signal.set_wakeup_fd(self.previous_fd)
             _watcher().guard = None
-        store.set_epoch_deadline(_NO_DEADLINE)
+        _set_epoch_deadline(self.store._context(), _NO_DEADLINE)
+
+
+_MAIN_THREAD = threading.main_thread().ident
+
+
+def _c_set_epoch_deadline():
+    import ctypes
+
+    from wasmtime import _ffi as ffi
+
+    fn = ffi.dll["wasmtime_context_set_epoch_deadline"]  # fresh function object, ours to declare
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_uint64]
+    fn.restype = None
+    return fn
+
+
+_set_epoch_deadline = _c_set_epoch_deadline()
 
 
 class RunResult:
