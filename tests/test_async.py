@@ -121,19 +121,39 @@ def test_concurrent_calls_all_complete_with_their_own_results(calc):
     assert asyncio.run(main()) == [0, 2, 4, 6, 8, 10, sum(range(5000))]
 
 
-def test_polling_leaves_the_event_loop_free(calc):
-    ticks = []
+def test_the_event_loop_runs_while_the_guest_computes(calc):
+    """A worker thread polls the call: other coroutines keep running during one long call."""
+    ticks = 0
 
-    async def ticker():
-        for i in range(3):
-            ticks.append(i)
+    async def ticker(done):
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
             await asyncio.sleep(0)
 
     async def main():
-        return await asyncio.gather(calc.calc.spin(20000), ticker())
+        done = asyncio.Event()
+        running = asyncio.create_task(ticker(done))
+        total = await calc.calc.spin(2_000_000)
+        done.set()
+        await running
+        return total
 
-    assert asyncio.run(main())[0] == sum(range(20000))
-    assert ticks == [0, 1, 2]
+    assert asyncio.run(main()) == sum(range(2_000_000))
+    assert ticks > 10
+
+
+def test_a_time_limit_stops_only_its_own_call(calc):
+    calc.limits = wasmlab.Limits(timeout=0.5)
+    try:
+        async def main():
+            return await asyncio.gather(calc.calc.spin(10**12), calc.calc.spin(1000), return_exceptions=True)
+
+        endless, short = asyncio.run(main())
+        assert isinstance(endless, wasmlab.Trap) and endless.trap_kind == "timeout"
+        assert short == sum(range(1000))
+    finally:
+        calc.limits = wasmlab.Limits()
 
 
 def test_guest_exception_traps_and_the_next_call_is_fresh(calc):

@@ -25,9 +25,13 @@ from __future__ import annotations
 
 import asyncio
 import collections.abc
+import concurrent.futures
 import contextlib
+import contextvars
 import ctypes
-import dataclasses
+import itertools
+import signal
+import threading
 import time
 from ctypes import byref
 
@@ -166,43 +170,164 @@ def _idle_instance(component):
 
 
 async def call_async(instance, path, function, args, kwargs, *, result_objects: bool = False):
-    """Call an async export in ``instance``, polling without blocking the event loop."""
+    """Call an async export in ``instance``; a worker thread polls it, so the event loop (the
+    notebook's) stays free however long the guest computes, and calls in separate stores run
+    in parallel."""
     bound = instance.bound(path, function)
-    limits = instance.limits
-    deadline = None if limits.timeout is None else time.monotonic() + limits.timeout
     with running(instance, bound.name) as run:
-        call = None
-        try:
-            while True:
-                remaining = _remaining(deadline, limits, bound.name)
-                step_limits = dataclasses.replace(limits, timeout=remaining)
-                with runtime.guarded(instance.store, step_limits) as guard:
-                    run.guard = guard
-                    if call is None:
-                        call = bound.start(*args, **kwargs)
-                    if call.poll():
-                        return call.value(result_objects=result_objects)
-                await asyncio.sleep(0)
-        except BaseException:
-            if call is not None:
-                call.cancel()
-            raise
+        with _stoppable(instance, bound.name) as stop:
+            run.guard = stop
+            call = bound.start(*args, **kwargs)
+            work = _pollers.submit(contextvars.copy_context().run, _poll_to_end, call)
+            try:
+                await asyncio.wrap_future(work)
+            except BaseException:  # cancelled or interrupted while the guest runs: stop it first
+                stop.interrupted = True
+                runtime._interrupt_engines()
+                concurrent.futures.wait([work])
+                raise
+            work.result()
+            return call.value(result_objects=result_objects)
+
+
+_pollers = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="wasmlab-async")
+
+
+def _poll_to_end(call) -> None:
+    while not call.poll():
+        time.sleep(0.0005)  # waiting on something outside Wasm: do not spin
 
 
 def call_blocking(instance, path, function, args, kwargs, *, result_objects: bool = False):
     """The same call, blocking until it finishes (plain scripts, ``call_sync``, the CLI)."""
     bound = instance.bound(path, function)
     with running(instance, bound.name) as run:
-        with runtime.guarded(instance.store, instance.limits) as guard:
-            run.guard = guard
+        with _stoppable(instance, bound.name) as stop:
+            run.guard = stop
             call = bound.start(*args, **kwargs)
             try:
                 while not call.poll():
-                    time.sleep(0)
+                    time.sleep(0.0005)
             except BaseException:
                 call.cancel()
                 raise
             return call.value(result_objects=result_objects)
+
+
+# ---- stopping a call: its own time limit, Ctrl-C, cancellation -----------------------------------
+#
+# A time limit or an interrupt bumps the engine's epoch, which every store on the engine sees.
+# Stores running async calls get a deadline callback that traps only when *their* call was
+# stopped, so concurrent calls do not take each other down.
+
+class _Stop:
+    """Why a call was stopped, if it was (read by ``runtime.trap_from`` as a guard)."""
+
+    expired = False
+    interrupted = False
+
+
+_stops: dict[int, _Stop] = {}  # store key -> the stop of the call running in it
+_store_keys = itertools.count(1)
+_CONTINUE = 0
+
+
+@ctypes.CFUNCTYPE(ctypes.c_size_t, ctypes.POINTER(ffi.wasmtime_context_t), ctypes.c_void_p,
+                  ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(ctypes.c_uint8))
+def _on_epoch(_context, key, delta, kind):  # type: ignore[misc]
+    stop = _stops.get(key or 0)
+    if stop is not None and not (stop.expired or stop.interrupted):
+        delta[0] = 1
+        kind[0] = _CONTINUE
+        return 0
+    error = ffi.wasmtime_error_new(b"wasm trap: interrupt")
+    return ctypes.cast(error, ctypes.c_void_p).value
+
+
+def _store_key(instance) -> int:
+    key = instance.__dict__.get("_epoch_key")
+    if key is None:
+        key = next(_store_keys)
+        ffi.wasmtime_store_epoch_deadline_callback(instance.store.ptr(), _on_epoch, key, _NO_FINALIZER)
+        instance._epoch_key = key
+    return key
+
+
+_NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)()
+
+
+@contextlib.contextmanager
+def _stoppable(instance, name: str):
+    """A call that stops at ``instance.limits.timeout``, on Ctrl-C, and when cancelled."""
+    stop = _Stop()
+    limits = instance.limits
+    if not limits.interruptible:
+        yield stop
+        return
+    key = _store_key(instance)
+    _stops[key] = stop
+    timer = None
+    if limits.timeout is not None:
+        def expire():
+            stop.expired = True
+            runtime._interrupt_engines()
+
+        timer = threading.Timer(limits.timeout, expire)
+        timer.daemon = True
+    instance.store.set_epoch_deadline(1)
+    try:
+        with _interrupts(stop):
+            if timer is not None:
+                timer.start()
+            yield stop
+    finally:
+        if timer is not None:
+            timer.cancel()
+        _stops.pop(key, None)
+        if not instance.poisoned:
+            instance.store.set_epoch_deadline(runtime._NO_DEADLINE)
+
+
+class _InFlight:
+    """What the interrupt watcher marks on Ctrl-C: every async call running."""
+
+    def __init__(self):
+        self.stops: set[_Stop] = set()
+        self.previous_fd = None
+
+    @property
+    def interrupted(self) -> bool:
+        return any(s.interrupted for s in self.stops)
+
+    @interrupted.setter
+    def interrupted(self, value: bool) -> None:
+        for stop in list(self.stops):
+            stop.interrupted = value
+
+
+_in_flight = _InFlight()
+
+
+@contextlib.contextmanager
+def _interrupts(stop: _Stop):
+    """Ctrl-C reaches the guest while any async call runs (one watcher for all of them)."""
+    on_main = threading.current_thread() is threading.main_thread()
+    if not on_main:
+        yield
+        return
+    watcher = runtime._watcher()
+    if not _in_flight.stops:
+        _in_flight.previous_fd = signal.set_wakeup_fd(watcher.writer.fileno(), warn_on_full_buffer=False)
+    _in_flight.stops.add(stop)
+    watcher.guard = _in_flight
+    try:
+        yield
+    finally:
+        _in_flight.stops.discard(stop)
+        if not _in_flight.stops:
+            signal.set_wakeup_fd(_in_flight.previous_fd)
+            if watcher.guard is _in_flight:
+                watcher.guard = None
 
 
 class _Run:
@@ -250,16 +375,6 @@ def running(instance, name: str):
         if fuel and not instance.poisoned:
             instance.fuel_consumed = limits.fuel - instance.store.get_fuel()
             instance.component._last_fuel = instance.fuel_consumed
-
-
-def _remaining(deadline, limits, name: str):
-    if deadline is None:
-        return None
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise Trap(f"the time limit of {limits.timeout:g} s was reached in {name}", trap_kind="timeout",
-                   hint="raise it with Limits(timeout=...) or --timeout, or look for an endless loop")
-    return left
 
 
 async def _call_on_idle(exported, args, kwargs, result_objects):
