@@ -266,9 +266,20 @@ def test_middleware_chained_two_deep_in_front_of_an_origin(origin, middleware):
 
 @pytest.fixture(scope="module")
 def ip():
-    from IPython.testing.globalipapp import start_ipython
+    """The session's test shell.  Made as IPython's start_ipython() makes it, but without
+    claiming that function: other test modules call it (it answers None a second time)."""
+    import sys
 
-    shell = start_ipython()
+    from IPython.terminal.interactiveshell import TerminalInteractiveShell
+    from IPython.testing import tools
+
+    saved = sys.displayhook, sys.excepthook, sys.modules.get("__main__")
+    config = tools.default_config()
+    config.TerminalInteractiveShell.simple_prompt = True
+    shell = TerminalInteractiveShell.instance(config=config)
+    sys.displayhook, sys.excepthook = saved[0], saved[1]
+    if saved[2] is not None:
+        sys.modules["__main__"] = saved[2]
     shell.run_line_magic("load_ext", "wasmlab")
     return shell
 
