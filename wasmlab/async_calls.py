@@ -2,7 +2,8 @@
 
 wasmtime refuses to call an async-lifted export synchronously; it is started with
 ``wasmtime_component_func_call_async`` and driven by polling the returned call future until
-it is ready.  Between polls the host is free: in a notebook the event loop runs other tasks.
+it is ready.  An awaited call is polled on a worker thread, so the event loop (the notebook's)
+keeps running while the guest computes, and calls in separate stores run in parallel.
 
 How an async export reads from Python::
 
@@ -13,8 +14,8 @@ How an async export reads from Python::
 
 A store runs one call at a time, so a call that starts while the component's own instance is
 busy gets an instance of its own.  A call runs under the component's limits (``timeout``, the
-kernel's stop button); a trap, an interrupt or a cancelled call throws its store away, so the
-next call starts fresh.
+kernel's stop button); each store's epoch callback stops only its own call.  A trap, an
+interrupt or a cancelled call throws its store away, so the next call starts fresh.
 
 Streams, futures and error contexts never cross into Python: wasmtime's C API aborts the whole
 process when one reaches the host, so such functions are refused before the call (see
