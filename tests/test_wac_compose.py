@@ -7,7 +7,7 @@ import pytest
 import wasmlab
 from wasmlab.errors import WacError
 
-CALC_WIT = """package demo:calc;
+CALC_WIT = """package wactest:calc;
 
 interface add {
   add: func(a: s32, b: s32) -> s32;
@@ -23,7 +23,7 @@ world calculator {
 }
 """
 
-HTTP_WIT = """package demo:chain;
+HTTP_WIT = """package wactest:chain;
 
 interface handler {
   handle: func(request: string) -> string;
@@ -77,11 +77,11 @@ ADDER_WAT = """(component
   (core instance $i (instantiate $m))
   (func $add (param "a" s32) (param "b" s32) (result s32) (canon lift (core func $i "add")))
   (instance $inst (export "add" (func $add)))
-  (export "demo:calc/add" (instance $inst))
+  (export "wactest:calc/add" (instance $inst))
 )"""
 
 CALCULATOR_WAT = """(component
-  (import "demo:calc/add" (instance $add (export "add" (func (param "a" s32) (param "b" s32) (result s32)))))
+  (import "wactest:calc/add" (instance $add (export "add" (func (param "a" s32) (param "b" s32) (result s32)))))
   (core func $add (canon lower (func $add "add")))
   (core module $m
     (import "host" "add" (func $add (param i32 i32) (result i32)))
@@ -123,22 +123,22 @@ def chain_wit():
 
 @pytest.fixture(scope="session")
 def adder(calc_wit):
-    return wasmlab.build(world="demo:calc/adder", python=ADDER_PY, name="adder", progress=False)
+    return wasmlab.build(world="wactest:calc/adder", python=ADDER_PY, name="adder", progress=False)
 
 
 @pytest.fixture(scope="session")
 def calculator(calc_wit):
-    return wasmlab.build(world="demo:calc/calculator", python=CALCULATOR_PY, name="calculator", progress=False)
+    return wasmlab.build(world="wactest:calc/calculator", python=CALCULATOR_PY, name="calculator", progress=False)
 
 
 @pytest.fixture(scope="session")
 def origin(chain_wit):
-    return wasmlab.build(world="demo:chain/origin", python=ORIGIN_PY, name="origin", progress=False)
+    return wasmlab.build(world="wactest:chain/origin", python=ORIGIN_PY, name="origin", progress=False)
 
 
 @pytest.fixture(scope="session")
 def middleware(chain_wit):
-    return wasmlab.build(world="demo:chain/middleware", python=MIDDLEWARE_PY, name="middleware", progress=False)
+    return wasmlab.build(world="wactest:chain/middleware", python=MIDDLEWARE_PY, name="middleware", progress=False)
 
 
 def _wat_component(text: str, name: str):
@@ -161,7 +161,7 @@ def test_wat_components_compose_and_run(wat_namespace):
     assert app.calculate(20, 1) == 42
     text = app.composition.text()
     assert "adder = new demo:adder" in text
-    assert "demo:calc/add <- adder" in text
+    assert "wactest:calc/add <- adder" in text
     assert "export calculate <- calc" in text
 
 
@@ -175,7 +175,7 @@ def test_composition_picture_shows_instances_wires_and_exports(wat_namespace):
     app = wasmlab.compose(CALC_WAC, name="app", namespace=wat_namespace)
     dot = app.composition.picture().source
     assert "new demo:calculator" in dot and "new demo:adder" in dot
-    assert "demo:calc/add" in dot  # the wire from adder's export to calc's import
+    assert "wactest:calc/add" in dot  # the wire from adder's export to calc's import
     assert "exports of app" in dot
     bundle = app.composition._repr_mimebundle_()
     assert bundle["text/plain"] == app.composition.text()
@@ -195,7 +195,7 @@ def test_missing_argument_is_a_located_error(wat_namespace):
     with pytest.raises(WacError) as info:
         wasmlab.compose(source, name="app", namespace=wat_namespace, origin="app.wac")
     err = info.value
-    assert "missing instantiation argument `demo:calc/add`" in err.message
+    assert "missing instantiation argument `wactest:calc/add`" in err.message
     assert (err.location.origin, err.location.line, err.location.column) == ("app.wac", 3, 16)
 
 
@@ -206,7 +206,7 @@ def test_type_mismatch_is_a_located_error(wat_namespace, origin):
     with pytest.raises(WacError) as info:
         wasmlab.compose(source, name="app", namespace=namespace, origin="app.wac")
     err = info.value
-    assert err.message == "mismatched instantiation argument `demo:calc/add`"
+    assert err.message == "mismatched instantiation argument `wactest:calc/add`"
     assert err.location.line == 4
     assert "instance is missing expected function export `add`" in err.detail
 
@@ -316,7 +316,7 @@ def test_wac_cell_error_is_located_past_the_magic_line(ip, wat_namespace):
 def test_wit_defined_in_the_session_gives_interface_types(calc_wit, wat_namespace):
     from wasmlab.wac.compose import compose_bytes
 
-    source = ("package demo:app;\n\nimport add: demo:calc/add;\n"
+    source = ("package demo:app;\n\nimport add: wactest:calc/add;\n"
               "let calc = new demo:calculator { add };\nexport calc.calculate;\n")
     # a component variable named like the WIT package does not hide it: types come from WIT
     namespace = dict(wat_namespace, calc=wat_namespace["adder"])
@@ -324,9 +324,9 @@ def test_wit_defined_in_the_session_gives_interface_types(calc_wit, wat_namespac
     graph = resolution.graph
     imported = [graph[n] for n in graph.node_ids() if graph[n].kind == "import"]
     # an interface imported by its package path is imported under its full name
-    assert [(n.import_name, sorted(n.item_kind.ty.exports)) for n in imported] == [("demo:calc/add", ["add"])]
+    assert [(n.import_name, sorted(n.item_kind.ty.exports)) for n in imported] == [("wactest:calc/add", ["add"])]
     from wasmlab._toolchain import wasm_tools
-    assert '(import "demo:calc/add" (instance' in wasm_tools("print", input=data).text
+    assert '(import "wactest:calc/add" (instance' in wasm_tools("print", input=data).text
 
 
 def test_wac_cell_import_dependencies_binds_the_encoded_composition(ip, wat_namespace):
