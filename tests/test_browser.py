@@ -28,6 +28,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOT_PART = 4000  # px: long notebooks are saved as several pictures
 RUN_TIMEOUT_MS = 15 * 60 * 1000  # a cold build cache: several componentize-py builds per notebook
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -193,38 +194,45 @@ class NotebookPage:
         })""")
 
     def screenshot(self, label: str = "", element=None) -> list[Path]:
-        """The whole notebook in one picture (the viewport is made as tall as the notebook), or one element."""
+        """Pictures for the artifacts: one element, or the whole notebook in parts ``NAME.png``,
+        ``NAME-2.png``, ... (the page is made as tall as a part and the notebook scrolled part by part)."""
         stem = self.path.stem + (f"-{label}" if label else "")
-        paths = [directory / f"{stem}.png" for directory in self.screenshot_dirs]
-        if element is not None:  # JupyterLab scrolls inside the page: make room for the whole element
-            viewport = self.page.viewport_size
-            self.page.set_viewport_size({"width": viewport["width"],
-                                         "height": min(max(int(element.bounding_box()["height"]) + 300, viewport["height"]),
-                                                        16_000)})
-            element.scroll_into_view_if_needed()
-            element.screenshot(path=str(paths[0]))
-            self.page.set_viewport_size(viewport)
-        else:
-            self._full_screenshot(paths[0])
-        for path in paths[1:]:
-            shutil.copyfile(paths[0], path)
+        pictures = [self._element_picture(element)] if element is not None else self._notebook_pictures()
+        paths = []
+        for number, picture in enumerate(pictures, 1):
+            name = f"{stem}.png" if number == 1 else f"{stem}-{number}.png"
+            for directory in self.screenshot_dirs:
+                (directory / name).write_bytes(picture)
+                paths.append(directory / name)
         return paths
 
-    def _full_screenshot(self, path: Path) -> None:
-        hidden = self.page.evaluate("""() => {
-            const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
-            const scroller = panel.querySelector('.jp-WindowedPanel-outer');
-            const cells = panel.querySelectorAll('.jp-Cell');
-            const end = cells[cells.length - 1].getBoundingClientRect().bottom + scroller.scrollTop;
-            return Math.ceil(end - scroller.getBoundingClientRect().bottom + 40); }""")
-        viewport = self.page.viewport_size
-        height = min(max(viewport["height"] + hidden, 600), 16_000)
+    def _element_picture(self, element) -> bytes:
+        viewport = self.page.viewport_size  # JupyterLab scrolls inside the page: make room for the element
+        height = min(max(int(element.bounding_box()["height"]) + 300, viewport["height"]), SCREENSHOT_PART)
         self.page.set_viewport_size({"width": viewport["width"], "height": height})
-        self.page.evaluate("() => document.querySelector("
-                           "'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer').scrollTo(0, 0)")
-        self.page.wait_for_timeout(300)
-        self.page.screenshot(path=str(path))
+        element.scroll_into_view_if_needed()
+        picture = element.screenshot()
         self.page.set_viewport_size(viewport)
+        return picture
+
+    def _notebook_pictures(self) -> list[bytes]:
+        scroller = "document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer')"
+        content, visible = self.page.evaluate(f"""() => {{
+            const scroller = {scroller};
+            const cells = scroller.querySelectorAll('.jp-Cell');
+            const end = cells[cells.length - 1].getBoundingClientRect().bottom
+                        - scroller.getBoundingClientRect().top + scroller.scrollTop;
+            return [Math.ceil(end) + 40, scroller.clientHeight]; }}""")
+        viewport = self.page.viewport_size
+        part = min(content, SCREENSHOT_PART)
+        self.page.set_viewport_size({"width": viewport["width"], "height": viewport["height"] - visible + part})
+        pictures = []
+        for top in range(0, content, part):
+            self.page.evaluate(f"() => {scroller}.scrollTo(0, {top})")
+            self.page.wait_for_timeout(200)
+            pictures.append(self.page.screenshot())
+        self.page.set_viewport_size(viewport)
+        return pictures
 
     def close(self) -> None:
         self.page.close()
