@@ -39,7 +39,7 @@ def _run_case(case: str) -> tuple[bool, str]:
     try:
         resolution, data = compose_bytes(path.read_text(), origin=f"tests/encoding/{case}",
                                          deps_dir=deps if deps.is_dir() else None,
-                                         import_dependencies=True)
+                                         import_dependencies=True, session=False)
     except WacError as err:
         if not case.startswith("fail/"):
             return False, f"unexpected error: {err.render()}"

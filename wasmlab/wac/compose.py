@@ -151,14 +151,18 @@ def _wit_package_bytes(package: str) -> bytes:
 
 def compose_bytes(wac_source: str, *, origin: str = "<wac>", packages: dict | None = None,
                   namespace: dict | None = None, deps: dict | None = None,
-                  deps_dir: str | os.PathLike | None = None, import_dependencies: bool = False):
-    """Parse, resolve and encode; returns ``(resolution, wasm bytes)``.  Raises located WacError."""
+                  deps_dir: str | os.PathLike | None = None, import_dependencies: bool = False,
+                  session: bool = True):
+    """Parse, resolve and encode; returns ``(resolution, wasm bytes)``.  Raises located WacError.
+
+    ``session=False`` looks for packages only in ``packages``, ``deps`` and ``deps_dir`` (as the
+    ``wac`` command does), not among the session's components and WIT."""
     from . import parse, resolve
     from ._resolver import ResolveError, _to_wac_error, collect_package_references
 
     document = parse(wac_source, origin)
     given = dict(packages or {})
-    if namespace is None:
+    if namespace is None and session:
         namespace = _notebook_namespace()
     try:
         referenced = collect_package_references(document)
@@ -166,8 +170,9 @@ def compose_bytes(wac_source: str, *, origin: str = "<wac>", packages: dict | No
         raise _to_wac_error(exc, document) from None
     missing = [ref for ref in referenced
                if (ref[0] if ref[1] is None else f"{ref[0]}@{ref[1]}") not in given and ref[0] not in given]
-    for key, value in session_packages(missing, namespace, instantiated_packages(wac_source)).items():
-        given.setdefault(key, value)
+    if session:
+        for key, value in session_packages(missing, namespace, instantiated_packages(wac_source)).items():
+            given.setdefault(key, value)
     try:
         resolution = resolve(document, packages=given, deps=deps, deps_dir=deps_dir)
     except WacError as err:
