@@ -429,3 +429,13 @@ def test_cli_calls_the_composed_pipeline(pipeline, tmp_path):
     done = run_cli("call", str(path), 'first("input-30.json.gz", ".[29].name")')
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == '"\\"item-29\\""'
+
+
+def test_the_composition_picture_marks_stream_typed_edges(pipeline):
+    from wasmlab.async_calls import streams_of_import
+
+    composition = pipeline.composition
+    carried = {wire: streams_of_import(composition, target, wire) for _, target, wire in composition.wires}
+    assert carried == {"demo:pipeline/load@0.1.0": ["stream<u8>"], "demo:pipeline/unzip@0.1.0": ["stream<u8>"]}
+    dot = composition.picture().source
+    assert dot.count("stream<u8>") == 2

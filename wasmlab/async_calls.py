@@ -45,7 +45,8 @@ from . import values as V
 from .capabilities import denial_hint
 from .errors import GuestError, GuestExit, Trap, WasmlabError
 
-__all__ = ["AsyncBoundFunction", "PendingCall", "call_export", "call_async", "call_blocking", "loop_is_running"]
+__all__ = ["AsyncBoundFunction", "PendingCall", "call_export", "call_async", "call_blocking", "loop_is_running",
+           "streams_of_import"]
 
 
 class AsyncBoundFunction(_abi.BoundFunction):
@@ -420,3 +421,58 @@ class PendingCall(collections.abc.Coroutine):
     def __repr__(self) -> str:
         state = "started" if self._coroutine is not None else "not started: await it, or use .call_sync(...) to block"
         return f"<async call {self._function.name}(...): {state}>"
+
+
+def streams_of_import(composition, node, import_name: str) -> list[str]:
+    """The stream and future types an instance's import carries (``stream<u8>``, ...), read
+    from the WAC types of its package: what a composition picture labels its edges with."""
+    from .wac import _types as T
+
+    try:
+        world = composition.graph.package(composition.graph[node].package).ty
+        kind = world.imports[import_name]
+    except (KeyError, AttributeError, IndexError, TypeError):
+        return []
+    found: list[str] = []
+
+    def name(ty) -> str:
+        ty = T.resolve_value_type(ty) if isinstance(ty, T.AliasType) else ty
+        if isinstance(ty, (T.StreamType, T.FutureType)):
+            inner = f"<{name(ty.element)}>" if ty.element is not None else ""
+            return f"{ty.desc_name}{inner}"
+        return T.value_desc(ty)
+
+    def walk(ty, seen) -> None:
+        if id(ty) in seen:
+            return
+        seen.add(id(ty))
+        ty = T.resolve_value_type(ty) if isinstance(ty, T.AliasType) else ty
+        if isinstance(ty, (T.StreamType, T.FutureType)):
+            label = name(ty)
+            if label not in found:
+                found.append(label)
+            return
+        for attr in ("element", "some", "ok", "err"):
+            inner = getattr(ty, attr, None)
+            if inner is not None and not isinstance(inner, str):
+                walk(inner, seen)
+        for attr in ("fields", "cases"):
+            members = getattr(ty, attr, None)
+            if isinstance(members, dict):
+                for inner in members.values():
+                    if inner is not None:
+                        walk(inner, seen)
+        types = getattr(ty, "types", None)
+        if isinstance(types, (list, tuple)):
+            for inner in types:
+                walk(inner, seen)
+
+    funcs = []
+    if kind.kind == "func":
+        funcs = [kind.ty]
+    elif kind.kind == "instance":
+        funcs = [k.ty for k in kind.ty.exports.values() if getattr(k, "kind", None) == "func"]
+    for func in funcs:
+        for ty in list(func.params.values()) + ([func.result] if func.result is not None else []):
+            walk(ty, set())
+    return found

@@ -172,8 +172,15 @@ def composition_graph(composition) -> Graph:
     def ref(origin) -> str:
         return f"imp{explicit.index(origin)}" if isinstance(origin, str) else f"inst{origin}"
 
+    from .async_calls import streams_of_import
+
     for origin, target, wire in composition.wires:
-        lines.append(f"  {ref(origin)} -> inst{target} [label={_q(wire)}];")
+        streams = streams_of_import(composition, target, wire.split(" -> ")[-1])
+        if streams:  # a stream-typed edge: data flows along it while both sides run
+            label = f"{_q(wire)[:-1]}\\n{_q(', '.join(streams))[1:]}"
+            lines.append(f"  {ref(origin)} -> inst{target} [label={label}, color=\"#1f6fb2\", penwidth=2];")
+        else:
+            lines.append(f"  {ref(origin)} -> inst{target} [label={_q(wire)}];")
     host_names = [name for name, _ in composition.host_imports]
     wasi = group_imports(host_names)
     grouped = {name for names in wasi.values() for name in names}
