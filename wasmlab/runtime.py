@@ -371,7 +371,8 @@ def _interesting_frames(frames: list[str], limit: int = 8) -> list[str]:
     noise = ("std::panicking", "core::panicking", "__rustc::", "std::sys::", "std::process::abort",
              "libc.so!abort", "__rust_", "rust_panic", "rust_begin_unwind", "panic_fmt")
     kept = [f for f in frames if not any(n in f for n in noise)] or frames
-    kept = [f[len("<unknown>!"):] if f.startswith("<unknown>!") else f for f in kept]  # no module name known
+    # "<unknown>!name": no module name is known; the function's name says enough
+    kept = [f[len("<unknown>!"):] if f.startswith("<unknown>!") and not f.endswith(">") else f for f in kept]
     collapsed: list[str] = []  # deep recursion: one line per run of the same frame
     i = 0
     while i < len(kept):
