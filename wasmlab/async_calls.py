@@ -62,7 +62,7 @@ class AsyncBoundFunction(_abi.BoundFunction):
     def __call__(self, *args, result_objects: bool = False, **kwargs):
         call = self.start(*args, **kwargs)
         while not call.poll():
-            pass
+            time.sleep(0.0005)
         return call.value(result_objects=result_objects)
 
 
@@ -83,6 +83,9 @@ class _CallFuture:
             byref(bound.func._func), bound.store._context(), self.params, n,
             byref(self.result) if self.result is not None else None, 1 if self.result is not None else 0,
             byref(self.error))
+        if not self.future:  # refused before it started: the error says why
+            self.done = True
+            self._free_params()
 
     def poll(self) -> bool:
         """Run the call until it finishes or waits; True once finished (never poll again then:
@@ -97,6 +100,9 @@ class _CallFuture:
         self.done = True
         ffi.wasmtime_call_future_delete(self.future)
         self.future = None
+        self._free_params()
+
+    def _free_params(self) -> None:
         for i in self.bound.frees:
             ffi.wasmtime_component_val_delete(byref(self.params[i]))
 
@@ -367,6 +373,9 @@ def running(instance, name: str):
         denial = denial_hint(instance.grants, stderr)
         if denial and isinstance(trap, WasmlabError):
             trap.hint = denial
+        elif "has no attribute '_async_start_" in stderr and isinstance(trap, WasmlabError):
+            trap.hint = ("componentize-py runs an async export through the generated base class: "
+                         "subclass it (class WitWorld(wit_world.WitWorld), class Tasks(exports.Tasks))")
         raise trap from None
     except (KeyboardInterrupt, asyncio.CancelledError, _linking.HostError, Trap):
         instance.poisoned = True  # stopped midway: the next call gets a fresh instance
