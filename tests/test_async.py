@@ -233,16 +233,17 @@ def test_kernel_interrupt_stops_an_async_call(calc, isolated_cache):
     script = textwrap.dedent(f"""
         import os, signal, threading, wasmlab
         calc = wasmlab.load({str(calc.wasm_path)!r})
+        calc.calc.double(1)  # compiled and instantiated before the stop button is pressed
         threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
         try:
             calc.calc.spin(10**12)
         except KeyboardInterrupt:
-            print("interrupted")
+            print("interrupted", flush=True)
         print("next", calc.calc.double(4))
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
                           env={**os.environ, "WASMLAB_CACHE_DIR": str(isolated_cache)})
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.returncode == 0, f"exit {proc.returncode}; stdout {proc.stdout!r}; stderr {proc.stderr[-2000:]}"
     assert "interrupted" in proc.stdout and "next 8" in proc.stdout
 
 

@@ -210,16 +210,40 @@ def call_blocking(instance, path, function, args, kwargs, *, result_objects: boo
     """The same call, blocking until it finishes (plain scripts, ``call_sync``, the CLI)."""
     bound = instance.bound(path, function)
     with running(instance, bound.name) as run:
-        with _stoppable(instance, bound.name) as stop:
+        with _stoppable(instance, bound.name) as stop, _quiet_sigint(stop):
             run.guard = stop
             call = bound.start(*args, **kwargs)
             try:
                 while not call.poll():
+                    if stop.interrupted:  # waiting, not running: no epoch check will come
+                        raise KeyboardInterrupt(f"Wasm interrupted in {bound.name}")
                     time.sleep(0.0005)
             except BaseException:
                 call.cancel()
                 raise
             return call.value(result_objects=result_objects)
+
+
+@contextlib.contextmanager
+def _quiet_sigint(stop: _Stop):
+    """While a blocking call polls on the main thread, Ctrl-C marks the call stopped instead of
+    raising at once: the raise could otherwise land inside the epoch callback that wasmtime runs
+    on this thread.  The call then ends with KeyboardInterrupt itself."""
+    if threading.current_thread() is not threading.main_thread() or not stop.interruptible:
+        yield
+        return
+
+    def on_sigint(_signum, _frame):
+        stop.interrupted = True
+        runtime._interrupt_engines()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 
 
 # ---- stopping a call: its own time limit, Ctrl-C, cancellation -----------------------------------
@@ -233,6 +257,7 @@ class _Stop:
 
     expired = False
     interrupted = False
+    interruptible = True
 
 
 _stops: dict[int, _Stop] = {}  # store key -> the stop of the call running in it
@@ -270,6 +295,7 @@ def _stoppable(instance, name: str):
     stop = _Stop()
     limits = instance.limits
     if not limits.interruptible:
+        stop.interruptible = False
         yield stop
         return
     key = _store_key(instance)
