@@ -33,6 +33,18 @@ def test_several_packages_in_one_cell_and_use_across_cells():
     assert later.worlds[0].imports["a:geo/g"].interface.functions["norm"].params[0][1].wit() == "point"
 
 
+def test_build_fingerprint_follows_what_a_package_refers_to_not_every_cell():
+    reg = WitRegistry()
+    reg.define("package fp:types { interface t { record point { x: s32 } } }\n"
+               "package fp:geo { interface g { use fp:types/t.{point}; f: func(p: point); } }")
+    reg.define("package fp:app;\nworld app { import fp:geo/g; }")
+    before = reg.fingerprint("fp:app")
+    reg.define("package fp:unrelated;\ninterface u { f: func(); }")
+    assert reg.fingerprint("fp:app") == before  # an unrelated cell keeps builds cached
+    reg.define("package fp:types { interface t { record point { x: s32, y: s32 } } }")
+    assert reg.fingerprint("fp:app") != before  # a change two packages down rebuilds
+
+
 def test_wasi_and_async_types_resolve_from_shipped_definitions():
     reg = WitRegistry()
     defn = reg.define(

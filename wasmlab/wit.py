@@ -30,6 +30,7 @@ _NESTED = re.compile(r"^\s*package\s+([\w-]+:[\w-]+)(?:@([\w.+-]+))?\s*\{", re.M
 _LOCATION = re.compile(r"-->\s+(.+?):(\d+):(\d+)\s*$", re.MULTILINE)
 _SCRATCH = "wasmlab:cell"
 CELL_FILE = "cell.wit"
+_PACKAGE_REFERENCE = re.compile(r"%?([a-z][a-z0-9]*(?:-[a-z0-9]+)*:%?[a-z][a-z0-9]*(?:-[a-z0-9]+)*)")
 
 
 @dataclass
@@ -195,12 +196,28 @@ class WitRegistry:
         return dest
 
     def fingerprint(self, package: str) -> str:
-        """A hash of a package and every session package beside it (what a build may see)."""
+        """A hash of a package and of the session packages it refers to, directly or through
+        others: what a build of it can depend on.  Defining an unrelated package leaves it alone,
+        so a build stays cached whichever other cells ran before it."""
         digest = hashlib.sha256()
-        for pkg in sorted(self._packages.values(), key=lambda p: p.name):
+        for pkg in sorted(self._referenced(package), key=lambda p: p.name):
             digest.update(pkg.name.encode() + b"\0" + pkg.text.encode() + b"\0")
         digest.update(package.encode())
         return digest.hexdigest()
+
+    def _referenced(self, package: str) -> list[WitPackage]:
+        """``package`` and every session package its text names (``ns:pkg``), transitively."""
+        start = self.find(package)
+        found: dict[str, WitPackage] = {}
+        pending = [start] if start is not None else []
+        while pending:
+            pkg = pending.pop()
+            if pkg.name in found:
+                continue
+            found[pkg.name] = pkg
+            named = set(_PACKAGE_REFERENCE.findall(pkg.text))
+            pending.extend(p for p in self._packages.values() if p.base_name in named and p.name not in found)
+        return list(found.values())
 
     def find_world(self, name: str) -> tuple[WitPackage, str]:
         """Resolve a world reference: ``ns:pkg/world@ver``, ``ns:pkg/world`` or a bare ``world``."""
