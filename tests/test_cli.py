@@ -72,6 +72,7 @@ def test_inspect_refuses_a_non_component(tmp_path):
     junk.write_bytes(b"hello")
     proc = run_cli("inspect", str(junk))
     assert proc.returncode == 1 and "not a WebAssembly binary" in proc.stderr
+    assert proc.stderr.startswith("load error: "), proc.stderr  # one kind prefix, not "error: load error:"
 
 
 def test_wit_check_resolves_wasi_for_a_folder_without_deps(tmp_path):

@@ -221,13 +221,13 @@ def _print_error(err: WasmlabError) -> None:
         print(f"{loc.origin}:{loc.line}:{loc.column}: {err.message}", file=sys.stderr)
         quoted = loc.source_line()
         if quoted is not None:
-            print(f"  {quoted}\n  {' ' * (loc.column - 1)}^", file=sys.stderr)
+            print(f"  {quoted}\n  {loc.caret_padding(quoted)}^", file=sys.stderr)
         if err.hint:
             print(f"hint: {err.hint}", file=sys.stderr)
         if err.detail:
             print(err.detail, file=sys.stderr)
     else:
-        print(f"error: {err.render()}", file=sys.stderr)
+        print(err.render(), file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

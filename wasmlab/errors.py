@@ -49,17 +49,20 @@ class Location:
         if quoted is None:
             return head
         gutter = len(str(self.line))
-        caret_at = max(self.column - 1, 0)
-        if self.byte_column:
-            caret_at = len(quoted.encode("utf-8")[:caret_at].decode("utf-8", errors="ignore"))
-        # keep tabs so the caret lines up under tab-indented source
-        pad = "".join(ch if ch == "\t" else " " for ch in quoted[:caret_at])
         return (
             f"{head}\n"
             f"{' ' * gutter} |\n"
             f"{self.line} | {quoted}\n"
-            f"{' ' * gutter} | {pad}^"
+            f"{' ' * gutter} | {self.caret_padding(quoted)}^"
         )
+
+    def caret_padding(self, quoted: str) -> str:
+        """What goes before a caret under ``quoted`` (the source line) to point at the column."""
+        caret_at = max(self.column - 1, 0)
+        if self.byte_column:
+            caret_at = len(quoted.encode("utf-8")[:caret_at].decode("utf-8", errors="ignore"))
+        # keep tabs so the caret lines up under tab-indented source
+        return "".join(ch if ch == "\t" else " " for ch in quoted[:caret_at])
 
 
 class WasmlabError(Exception):
