@@ -216,7 +216,7 @@ class Grants:
         elif sockets_available():
             sockets = "outbound sockets to any address"
         else:
-            sockets = "outbound sockets to any address, for commands run in the wasmtime CLI (wasmtime-py cannot open sockets)"
+            sockets = "outbound sockets to any address, through the wasmtime CLI (wasmtime-py cannot open sockets)"
         return sockets + ("; name lookup" if self.ip_name_lookup else "; no name lookup")
 
 
