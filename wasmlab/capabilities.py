@@ -78,6 +78,7 @@ SOCKETS_UNAVAILABLE = ("wasmtime-py cannot switch TCP/UDP on: since wasmtime 48 
                        "allow_tcp/allow_udp, which its C API (wasi.h) does not offer")
 _SOCKETS_WORKAROUND = ("make it a command (export wasi:cli/run) and .run() it, or `wasmlab run --inherit-network`: "
                        "a command granted sockets runs in the wasmtime CLI (pip install 'wasmlab[wasi03]'); "
+                       "call one function there with wasmlab.wasi03.call_with_sockets(component, 'func', *args); "
                        "or grant name lookup only: Grants().with_network(sockets=False)")
 
 

