@@ -42,7 +42,6 @@ from wasmtime._error import WasmtimeError
 
 from . import _abi, _linking, runtime
 from . import values as V
-from .capabilities import denial_hint
 from .errors import GuestError, GuestExit, Trap, WasmlabError
 
 __all__ = ["AsyncBoundFunction", "PendingCall", "call_export", "call_async", "call_blocking", "loop_is_running",
@@ -393,13 +392,9 @@ def running(instance, name: str):
         instance.poisoned = True
         raise GuestExit(exc.code, function=name) from None
     except wasmtime.WasmtimeError as exc:
-        instance.poisoned = True
+        trap = instance.failure(exc, name, mark, run.guard, used)
         stderr = instance.output.stderr[mark:].decode("utf-8", errors="replace")
-        trap = runtime.trap_from(exc, function=name, stderr=stderr, limits=limits, guard=run.guard)
-        denial = denial_hint(instance.grants, stderr)
-        if denial and isinstance(trap, WasmlabError):
-            trap.hint = denial
-        elif "has no attribute '_async_start_" in stderr and isinstance(trap, WasmlabError):
+        if "has no attribute '_async_start_" in stderr and isinstance(trap, WasmlabError):
             trap.hint = ("componentize-py runs an async export through the generated base class: "
                          "subclass it (class WitWorld(wit_world.WitWorld), class Tasks(exports.Tasks))")
         raise trap from None

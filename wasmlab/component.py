@@ -22,8 +22,8 @@ from wasmtime import component as wc
 from . import _abi, _linking, cache, runtime, usage
 from ._wittypes import Function, Interface, Resolve, ResourceT, World, WorldItem
 from .values import Resource
-from .capabilities import CAPABILITIES, Grants, Limits, denial_hint, group_imports
-from .errors import GuestExit, LoadError, WasmlabError
+from .capabilities import CAPABILITIES, Grants, Limits, denial_hint, group_imports, sockets_available
+from .errors import ArgumentError, GuestExit, LoadError, WasmlabError
 
 __all__ = ["Component", "Instance", "load"]
 
@@ -400,6 +400,11 @@ class ResourceFactory:
         return f"<resource {self.resource.name} of {self._key}>"
 
 
+def _sockets_need_cli(grants: Grants) -> bool:
+    # wasmtime-py cannot open sockets: a call granted them runs in the wasmtime CLI instead
+    return grants.network and not sockets_available()
+
+
 class ExportedFunction:
     """A callable export; calls run in the component's current instance."""
 
@@ -421,7 +426,20 @@ class ExportedFunction:
 
             return call_export(self, args, kwargs)
         self._component.last_action = lambda: self(*args, **kwargs)
+        if _sockets_need_cli(self._component.grants):
+            from .wasi03 import call_with_sockets
+
+            return call_with_sockets(self._component, self.name, *self._positional(args, kwargs))
         return self._component._default_instance().call(self.path, self.function, args, kwargs)
+
+    def _positional(self, args: tuple, kwargs: dict) -> tuple:
+        names = [_py_name(name) for name, _ in self.function.params]
+        unknown = sorted(set(kwargs) - set(names))
+        if unknown:
+            raise ArgumentError(f"{self.name} has no parameter {unknown[0]!r}",
+                                hint=f"{self.name}: {self.function.signature()}")
+        rest = [kwargs[n] for n in names[len(args):] if n in kwargs]
+        return (*args, *rest)
 
     def call_sync(self, *args, **kwargs):
         """Call and block until the result is there, also for an ``async func`` inside a running
@@ -440,6 +458,10 @@ class ExportedFunction:
 
             return call_export(self, args, kwargs, result_objects=True)
         self._component.last_action = lambda: self.result(*args, **kwargs)
+        if _sockets_need_cli(self._component.grants):
+            from .wasi03 import call_with_sockets
+
+            return call_with_sockets(self._component, self.name, *self._positional(args, kwargs), result=True)
         return self._component._default_instance().call(self.path, self.function, args, kwargs,
                                                         result_objects=True)
 
@@ -542,16 +564,22 @@ class Instance:
             self.poisoned = True  # the guest ended itself with wasi:cli/exit
             raise GuestExit(exc.code, function=name) from None
         except wasmtime.WasmtimeError as exc:
-            self.poisoned = True
-            stderr = self.output.stderr[mark:].decode("utf-8", errors="replace")
-            trap = runtime.trap_from(exc, function=name, stderr=stderr, limits=self.limits, guard=guard)
-            denial = denial_hint(self.grants, stderr)
-            if denial and isinstance(trap, WasmlabError):
-                trap.hint = denial
-            raise trap from None
+            raise self.failure(exc, name, mark, guard, used) from None
         except (KeyboardInterrupt, _linking.HostError):
             self.poisoned = True  # stopped mid-call: the next call gets a fresh instance
             raise
+
+    def failure(self, exc: wasmtime.WasmtimeError, name: str, stderr_mark: int, guard, used) -> Exception:
+        """What a call that wasmtime stopped raises: the trap, explained, with the grant that
+        would have allowed it when a refusal caused it.  Retires this instance."""
+        self.poisoned = True
+        stderr = self.output.stderr[stderr_mark:].decode("utf-8", errors="replace")
+        used.note_guest_errors(stderr, self.grants)
+        trap = runtime.trap_from(exc, function=name, stderr=stderr, limits=self.limits, guard=guard)
+        denial = denial_hint(self.grants, stderr, used)
+        if denial and isinstance(trap, WasmlabError):
+            trap.hint = denial
+        return trap
 
 
 def load(source: str | os.PathLike | bytes, *, name: str | None = None, imports: dict | None = None) -> Component:
