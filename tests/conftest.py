@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 GUESTS = Path(__file__).parent / "guests"
+# bytecodealliance/wac's conformance suite: CI lays shared/ beside the checkout
+WAC_CONFORMANCE = Path(os.environ.get("WASMLAB_WAC_CONFORMANCE")
+                       or Path(__file__).resolve().parents[2] / "shared" / "conformance" / "wac")
 
 SHOP_WIT = """\
 package acme:shop@0.1.0;

@@ -1,80 +1,16 @@
-"""WAC encoding: the reference's encoding suite, in-process, and encoded graphs that really run.
-
-Pass cases: ``wasm-tools print`` of our output (dependencies imported as ``unlocked-dep=<..>``)
-must equal the expected text.  Fail cases: the same primary message at the same line:column.
-"""
+"""WAC encoding: encoded graphs that really run (the reference's encoding suite runs in
+test_wac_conformance.py)."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 
 import pytest
 
 import wasmlab
 from wasmlab._toolchain import wasm_tools
-from wasmlab.errors import WacError
 from wasmlab.wac._graph import CompositionGraph, ImplicitImportConflict, ImportTypeMergeConflict
 from wasmlab.wac._package import Package, wat_to_bytes
 from wasmlab.wac._types import ItemKind, error_chain
-from wasmlab.wac.compose import compose_bytes
-
-SUITE = Path("/work/shared/conformance/wac/encoding")
-if not SUITE.is_dir():  # the suite also lives next to the repository in other checkouts
-    SUITE = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "wac" / "encoding"
-
-# Cases that do not conform yet, each with the reason; the test asserts they still fail, so
-# fixing one forces taking it off this list.
-KNOWN_GAPS: dict[str, str] = {}
-
-CASES = sorted(p.relative_to(SUITE).as_posix() for p in SUITE.rglob("*.wac")) if SUITE.is_dir() else []
-REFERENCE_PRODUCER = ("wac-parser", "0.10.1")
-
-
-def _run_case(case: str) -> tuple[bool, str]:
-    """(conforms, what we produced)."""
-    path = SUITE / case
-    deps = path.with_suffix("")
-    expected = (SUITE / (case + ".result")).read_text()
-    try:
-        resolution, data = compose_bytes(path.read_text(), origin=f"tests/encoding/{case}",
-                                         deps_dir=deps if deps.is_dir() else None,
-                                         import_dependencies=True, session=False)
-    except WacError as err:
-        if not case.startswith("fail/"):
-            return False, f"unexpected error: {err.render()}"
-        message = expected.split("×", 1)[1].splitlines()[0].strip()
-        where = re.search(r"╭─\[[^\]]*:(\d+):(\d+)\]", expected)
-        got = (err.message, err.location.line if err.location else None,
-               err.location.column if err.location else None)
-        want = (message, int(where[1]), int(where[2]))
-        return got == want, f"{got} (expected {want})"
-    if case.startswith("fail/"):
-        return False, "no error"
-    # the reference stamps its own producer; compare everything else
-    data = resolution.graph.encode(define_components=False, processor=REFERENCE_PRODUCER)
-    printed = wasm_tools("print", input=data).text
-    return printed.strip() == expected.strip(), printed
-
-
-@pytest.mark.skipif(not CASES, reason="the WAC conformance suite is not on this machine")
-@pytest.mark.parametrize("case", CASES)
-def test_encoding_case(case):
-    conforms, produced = _run_case(case)
-    if case in KNOWN_GAPS:
-        assert not conforms, f"{case} conforms now: take it off KNOWN_GAPS"
-    else:
-        assert conforms, produced
-
-
-@pytest.mark.skipif(not CASES, reason="the WAC conformance suite is not on this machine")
-def test_encoding_pass_rate(capsys):
-    results = {case: _run_case(case)[0] for case in CASES}
-    passed = sum(results.values())
-    with capsys.disabled():
-        print(f"\nWAC encoding conformance: {passed}/{len(results)} cases")
-    assert passed == len(results) - len(KNOWN_GAPS)
-
 
 # --- graphs built through the API, encoded and run ----------------------------------------------
 

@@ -29,12 +29,13 @@ from .component import Component, Instance, load
 from .core import CoreModule, load_module
 from .errors import (ArgumentError, BuildError, GuestError, LinkError, LoadError, ToolError, Trap, WacError,
                      WasmlabError, WitError)
+from .values import Err, Ok, Resource, Some, Variant
 from .wit import WitDefinition, registry
 from .wit import define as define_wit
 
 __all__ = [
     "define_wit", "build", "load", "load_module", "Component", "Instance", "CoreModule", "WitDefinition",
-    "registry", "cache", "Grants", "Limits", "compose", "plug",
+    "registry", "cache", "Grants", "Limits", "compose", "plug", "Some", "Ok", "Err", "Variant", "Resource",
     "WasmlabError", "WitError", "BuildError", "ToolError", "LoadError", "LinkError", "ArgumentError",
     "Trap", "GuestError", "WacError", "load_ipython_extension", "unload_ipython_extension", "serve",
 ]

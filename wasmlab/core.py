@@ -109,7 +109,7 @@ class CoreModule:
             raise runtime.trap_from(exc, function=export, stderr=output.stderr_text(), limits=self.limits,
                                     guard=guard) from None
 
-    def run(self, *args: str, stdin: str | bytes | None = None, echo: bool = True) -> RunResult:
+    def run(self, *args: str, stdin: str | bytes | None = None, echo: bool = True) -> runtime.RunResult:
         """Run the module as a WASI program (its ``_start``): arguments, stdin, captured output."""
         if "_start" not in self.exports:
             raise WasmlabError(f"module {self.name} has no _start: it is a library, not a program",

@@ -169,7 +169,7 @@ class GuestError(WasmlabError):
         shown = payload if isinstance(payload, str) else repr(payload)
         where = f"{function} returned " if function else ""
         super().__init__(f"{where}err({shown})",
-                         hint="call with result=True to receive a Result object instead of an exception")
+                         hint="call it with .result(...) to receive Ok/Err objects instead of an exception")
 
 
 class GuestExit(WasmlabError):

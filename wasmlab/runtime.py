@@ -23,7 +23,7 @@ from wasmtime import component as wc
 
 from . import cache
 from ._progress import Progress
-from .errors import LoadError, Trap, WasmlabError
+from .errors import LoadError, Trap
 
 __all__ = ["EngineKind", "engine", "engine_tag", "compile_component", "new_store", "trap_from", "GuestOutput", "RunResult"]
 

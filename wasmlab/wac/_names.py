@@ -40,7 +40,7 @@ def _interface(name: str) -> None:
     ns, _, rest = main.partition(":")
     _kebab(ns)
     if "/" not in rest:
-        raise ValueError(f"expected `/` after package name")
+        raise ValueError("expected `/` after package name")
     pkg, _, tail = rest.partition("/")
     _kebab(pkg)
     for part in tail.split("/"):
@@ -56,7 +56,7 @@ def parse_extern_name(name: str) -> str:
                 _kebab(rest)
             else:
                 if "." not in rest:
-                    raise ValueError(f"failed to find `.` character")
+                    raise ValueError("failed to find `.` character")
                 res, _, fn = rest.partition(".")
                 _kebab(res)
                 _kebab(fn)
