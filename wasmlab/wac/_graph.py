@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ._names import parse_extern_name
-from ._types import (DefinedType, FuncType, Interface, ItemKind, Resource, SubtypeChecker,
+from ._types import (DefinedType, FuncType, component_types, Interface, ItemKind, Resource, SubtypeChecker,
                      SubtypeError, Types, World)
 
 __all__ = [
@@ -154,24 +154,8 @@ def visit_defined_types(ty, visit, recurse: bool = True) -> None:
 
 
 def _visit_children(ty, visit) -> None:
-    from ._types import (FixedSizeListType, FutureType, ListType, OptionType, RecordType,
-                         ResultType, StreamType, TupleType, VariantType)
-    children = []
-    if isinstance(ty, TupleType):
-        children = ty.items
-    elif isinstance(ty, (ListType, FixedSizeListType, StreamType, FutureType)):
-        children = [ty.element]
-    elif isinstance(ty, OptionType):
-        children = [ty.some]
-    elif isinstance(ty, ResultType):
-        children = [ty.ok, ty.err]
-    elif isinstance(ty, VariantType):
-        children = list(ty.cases.values())
-    elif isinstance(ty, RecordType):
-        children = list(ty.fields.values())
-    for child in children:
-        if child is not None:
-            visit_defined_types(child, visit, False)
+    for child in component_types(ty):
+        visit_defined_types(child, visit, False)
 
 
 class CompositionGraph:

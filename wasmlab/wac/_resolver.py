@@ -26,7 +26,7 @@ from ._lexer import Span
 from ._package import PackageError
 from ._parser import located_error
 from ._types import (AliasType, Borrow, DefinedType, EnumType, FlagsType, FuncType, Interface, ItemKind,
-                     ListType, OptionType, Own, Primitive, RecordType, Resource, ResourceAlias, ResultType,
+                     ListType, component_types, OptionType, Own, Primitive, RecordType, Resource, ResourceAlias, ResultType,
                      SubtypeChecker, SubtypeError, TupleType, UsedType, VariantType, World, error_chain)
 
 __all__ = ["Resolution", "resolve_document", "collect_package_references", "PackageSource"]
@@ -114,23 +114,8 @@ def _contains_borrow(ty, seen=None) -> bool:
     if id(ty) in seen:
         return False
     seen.add(id(ty))
-    if isinstance(ty, TupleType):
-        children = ty.items
-    elif isinstance(ty, (ListType,)):
-        children = [ty.element]
-    elif isinstance(ty, OptionType):
-        children = [ty.some]
-    elif isinstance(ty, ResultType):
-        children = [ty.ok, ty.err]
-    elif isinstance(ty, VariantType):
-        children = list(ty.cases.values())
-    elif isinstance(ty, RecordType):
-        children = list(ty.fields.values())
-    elif isinstance(ty, AliasType):
-        children = [ty.target]
-    else:
-        children = [getattr(ty, "element", None)]
-    return any(c is not None and _contains_borrow(c, seen) for c in children)
+    children = [ty.target] if isinstance(ty, AliasType) else component_types(ty)
+    return any(_contains_borrow(c, seen) for c in children)
 
 
 class _State:

@@ -398,6 +398,23 @@ def resolve_value_type(ty):
     return ty
 
 
+def component_types(ty: DefinedType) -> list:
+    """The value types a defined type is made of (an alias's target is not one of them)."""
+    if isinstance(ty, TupleType):
+        return list(ty.items)
+    if isinstance(ty, (ListType, FixedSizeListType, StreamType, FutureType)):
+        return [ty.element] if ty.element is not None else []
+    if isinstance(ty, OptionType):
+        return [ty.some]
+    if isinstance(ty, ResultType):
+        return [t for t in (ty.ok, ty.err) if t is not None]
+    if isinstance(ty, VariantType):
+        return [t for t in ty.cases.values() if t is not None]
+    if isinstance(ty, RecordType):
+        return list(ty.fields.values())
+    return []
+
+
 def resolve_resource(res: Resource) -> Resource:
     while res.alias is not None:
         res = res.alias.source
