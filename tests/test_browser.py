@@ -11,30 +11,21 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from lab_browser import CHROMIUM, NO_CHROMIUM, JupyterLab, launch_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOT_PART = 4000  # px: long notebooks are saved as several pictures
 RUN_TIMEOUT_MS = 15 * 60 * 1000  # a cold build cache: several componentize-py builds per notebook
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 if not CHROMIUM.exists():
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does)",
-                allow_module_level=True)
+    pytest.skip(NO_CHROMIUM, allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api",
                                reason="the playwright package is not installed (pip install -e '.[test]')")
 
@@ -48,65 +39,6 @@ LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
         {"fetchNews": "false", "checkForUpdates": False},
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class JupyterLab:
-    """A JupyterLab server on copies of the notebooks, for one test module."""
-
-    def __init__(self, workdir: Path):
-        self.root = workdir / "notebooks"
-        shutil.copytree(ROOT / "notebooks", self.root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-        settings = workdir / "lab-settings"
-        for name, values in LAB_SETTINGS.items():
-            (settings / name).parent.mkdir(parents=True, exist_ok=True)
-            (settings / name).write_text(json.dumps(values))
-        for sub in ("config", "runtime", "data", "ipython", "workspaces"):
-            (workdir / sub).mkdir()
-        self.port, self.token = _free_port(), secrets.token_hex(16)
-        env = {**os.environ, "JUPYTER_CONFIG_DIR": str(workdir / "config"),
-               "JUPYTER_RUNTIME_DIR": str(workdir / "runtime"), "JUPYTER_DATA_DIR": str(workdir / "data"),
-               "IPYTHONDIR": str(workdir / "ipython"), "JUPYTER_PLATFORM_DIRS": "1"}
-        self.log_path = workdir / "jupyterlab.log"
-        self._log = self.log_path.open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser", "--ServerApp.open_browser=False",
-             "--ip=127.0.0.1", f"--port={self.port}", "--port-retries=0",
-             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
-             f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={workdir / 'workspaces'}"],
-            env=env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        self._wait_until_serving()
-
-    def url(self, notebook: str) -> str:
-        return f"http://127.0.0.1:{self.port}/lab/tree/{notebook}?token={self.token}&reset"
-
-    def _wait_until_serving(self, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        status = f"http://127.0.0.1:{self.port}/api/status?token={self.token}"
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"JupyterLab exited with {self.process.returncode}:\n{self.log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(status, timeout=2) as reply:
-                    if reply.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        pytest.fail(f"JupyterLab did not answer within {timeout} s:\n{self.log_path.read_text()}")
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)  # the server shuts its kernels down on SIGTERM
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._log.close()
 
 
 @pytest.fixture(scope="module")
@@ -240,7 +172,10 @@ class NotebookPage:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory, isolated_cache):
-    server = JupyterLab(tmp_path_factory.mktemp("jupyterlab"))
+    workdir = tmp_path_factory.mktemp("jupyterlab")
+    root = workdir / "notebooks"  # copies: the repository's notebooks are never touched
+    shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    server = JupyterLab(workdir, root, LAB_SETTINGS)
     yield server
     server.stop()
 
@@ -248,7 +183,7 @@ def lab(tmp_path_factory, isolated_cache):
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
+        chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
 

@@ -13,21 +13,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from lab_browser import CHROMIUM, NO_CHROMIUM, JupyterLab, launch_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 EXTENSION = "wasmlab-syntax"
 
 WIT_CELL = """%%wit
@@ -82,12 +75,6 @@ def test_built_bundle_matches_the_source_package():
     assert (ROOT / "wasmlab/labextension" / remote_entry).is_file()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _notebook() -> dict:
     def code(source: str) -> dict:
         return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
@@ -104,50 +91,18 @@ def _notebook() -> dict:
 def lab(tmp_path_factory):
     """A JupyterLab server (127.0.0.1, a token, a free port, throwaway dirs) serving one notebook."""
     if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
+        pytest.skip(NO_CHROMIUM)
     pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed (the test extra has it)")
     work = tmp_path_factory.mktemp("lab")
     root = work / "notebooks"
     root.mkdir()
     (root / "syntax.ipynb").write_text(json.dumps(_notebook()))
     (root / "greeter.wit").write_text(WIT_CELL.split("\n", 1)[1])
-    settings = work / "settings"
-    for name, values in LAB_SETTINGS.items():
-        (settings / name).parent.mkdir(parents=True, exist_ok=True)
-        (settings / name).write_text(json.dumps(values))
-    for sub in ("config", "runtime", "data", "ipython", "workspaces"):
-        (work / sub).mkdir()
-    port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(work / "config"), "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
-           "JUPYTER_DATA_DIR": str(work / "data"), "IPYTHONDIR": str(work / "ipython"), "JUPYTER_PLATFORM_DIRS": "1"}
-    log_path = work / "jupyterlab.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser", "--ip=127.0.0.1",
-             f"--port={port}", "--port-retries=0", f"--IdentityProvider.token={token}",
-             f"--ServerApp.root_dir={root}", f"--LabApp.user_settings_dir={settings}",
-             f"--LabApp.workspaces_dir={work / 'workspaces'}"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    server = JupyterLab(work, root, LAB_SETTINGS)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"JupyterLab exited with {process.returncode}:\n{log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"JupyterLab did not answer within 120 s:\n{log_path.read_text()}")
-                time.sleep(0.3)
-        yield lambda path: f"http://127.0.0.1:{port}/lab/tree/{path}?token={token}&reset"
+        yield server.url
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +110,7 @@ def browser(lab):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
+        browser = launch_chromium(playwright)
         try:
             yield browser
         finally:
