@@ -23,6 +23,7 @@ interface calc {
   fail: async func(reason: string) -> u32;
   numbers: async func(n: u32) -> stream<u8>;
   later: func(x: u32) -> future<u32>;
+  count: func(n: u64) -> u64;
 }
 
 interface feed {
@@ -64,6 +65,12 @@ class Calc(exports.Calc):
 
     def later(self, x):
         return wit_world.u32_future(lambda: x)[1]
+
+    def count(self, n):
+        total = 0
+        for i in range(n):
+            total += i
+        return total
 """
 
 FED_PY = """\
@@ -245,6 +252,26 @@ def test_kernel_interrupt_stops_an_async_call(calc, isolated_cache):
                           env={**os.environ, "WASMLAB_CACHE_DIR": str(isolated_cache)})
     assert proc.returncode == 0, f"exit {proc.returncode}; stdout {proc.stdout!r}; stderr {proc.stderr[-2000:]}"
     assert "interrupted" in proc.stdout and "next 8" in proc.stdout
+
+
+def test_kernel_interrupt_stops_a_sync_call_in_an_instance_that_ran_async_calls(calc, isolated_cache):
+    # the instance's store has a Python epoch callback (installed for the async call): a Ctrl-C
+    # raised by Python's handler inside it would take the process down
+    script = textwrap.dedent(f"""
+        import os, signal, threading, wasmlab
+        calc = wasmlab.load({str(calc.wasm_path)!r})
+        calc.calc.double(1)
+        threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        try:
+            calc.calc.count(10**12)
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+        print("next", calc.calc.count(4), calc.calc.double(4))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "WASMLAB_CACHE_DIR": str(isolated_cache)})
+    assert proc.returncode == 0, f"exit {proc.returncode}; stdout {proc.stdout!r}; stderr {proc.stderr[-2000:]}"
+    assert proc.stdout.split() == ["interrupted", "next", "6", "8"]
 
 
 # ---- the seed deck's `load | unzip | jq` pipeline: three components, stream<u8> between them ----

@@ -236,6 +236,34 @@ def test_arity_and_keyword_arguments(kit):
         kit.checked_div(1, c=2)
 
 
+def test_positional_and_keyword_calls_agree_and_alternate_safely(kit):
+    # plain positional values of simple types are written straight into the call's parameter
+    # slots (strings borrow the bytes); keyword calls and anything unusual take the checked
+    # path, which copies: both give the same, in any order
+    samples = {"bool": [True, False], "s8": [-128, 127], "s16": [-1], "s32": [-(1 << 31)], "s64": [(1 << 63) - 1],
+               "u8": [255], "u16": [65535], "u32": [(1 << 32) - 1], "u64": [(1 << 64) - 1], "f32": [1.5, -2.0],
+               "f64": [math.pi, -0.0], "char": ["é", "\U0001F600"], "string": ["", "héllo", "x" * 5000]}
+    for kind, values in samples.items():
+        echo = getattr(kit, f"echo_{kind}")
+        for value in values:
+            assert echo(value) == echo(x=value) == value
+
+    class Level(enum.IntEnum):
+        HIGH = 7
+
+    assert kit.echo_u8(Level.HIGH) == 7 and type(kit.echo_u8(Level.HIGH)) is int
+    texts = ["", "a", "日本語" * 50, "x" * 70_000]
+    for i in range(200):
+        text = texts[i % len(texts)]
+        assert kit.echo_string(text) == text
+        assert kit.echo_string(x=text) == text
+        if i % 50 == 0:
+            with pytest.raises(ArgumentError, match="no lone surrogates"):
+                kit.echo_string("bad \ud800")
+            with pytest.raises(ArgumentError, match="x must be u8"):
+                kit.echo_u8(256)
+
+
 def test_refusals_happen_before_the_guest_runs(kitchen, kit):
     counter = kit.Counter(1)
     with pytest.raises(ArgumentError):

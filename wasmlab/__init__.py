@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 
-from . import cache
+from . import cache, runtime
 from .capabilities import Grants, Limits
 from .component import Component, Instance, load
 from .core import CoreModule, load_module
@@ -109,7 +109,16 @@ def load_ipython_extension(ipython) -> None:
     from .magics import Wasmlab
 
     ipython.register_magics(Wasmlab(shell=ipython))
+    ipython.events.register("pre_run_cell", _before_cell)
 
 
 def unload_ipython_extension(ipython) -> None:
-    pass
+    try:
+        ipython.events.unregister("pre_run_cell", _before_cell)
+    except ValueError:
+        pass
+
+
+def _before_cell(_info=None) -> None:
+    # the stop button must reach Wasm even if a library took Python's wakeup fd meanwhile
+    runtime.watch_interrupts()

@@ -30,7 +30,7 @@ _INT_RANGES = {
     "s8": (-(1 << 7), 1 << 7), "s16": (-(1 << 15), 1 << 15), "s32": (-(1 << 31), 1 << 31),
     "s64": (-(1 << 63), 1 << 63),
 }
-_KIND = {name: getattr(ffi, f"WASMTIME_COMPONENT_{name.upper()}") for name in
+_KIND = {name: getattr(ffi, f"WASMTIME_COMPONENT_{name.upper()}").value for name in
          ("bool", "s8", "s16", "s32", "s64", "u8", "u16", "u32", "u64", "f32", "f64", "char", "string",
           "list", "record", "tuple", "variant", "enum", "option", "result", "flags", "resource")}
 
@@ -58,6 +58,43 @@ class Codec:
     def lift(self, val):
         raise NotImplementedError
 
+    def fast_lowerer(self, slot: memoryview, address: int):
+        """A function writing a value straight into one parameter slot (``slot``: the bytes of a
+        ``wasmtime_component_val_t`` at ``address``), or None when this type has none.
+
+        The function returns False for a value it leaves to ``check`` and ``lower`` (another
+        Python type that may still be accepted) and raises ``struct.error``, ``OverflowError``
+        or ``UnicodeError`` for one out of range: ``check`` then explains what is wrong."""
+        return None
+
+    def fast_lifter(self, address: int):
+        """A ctypes view whose ``.value`` is the lifted result at ``address``, or None."""
+        return None
+
+    def fast_reader(self, address: int):
+        """A function of no arguments lifting the result at ``address`` faster than ``lift``, or None."""
+        return None
+
+
+_OF = ffi.wasmtime_component_val_t.of.offset  # where the value sits behind the kind byte
+_POINTER = struct.Struct("@P")
+_STRING_SLOT = struct.Struct("@BNP")  # kind, then a wasm_byte_vec_t (size, data) aligned as C aligns it
+assert _STRING_SLOT.size == _OF + 2 * _POINTER.size
+
+
+def _packing_lowerer(slot: memoryview, kind: int, fmt: str, exact: type):
+    """The fast lowerer of a scalar: its kind byte is written once, each call packs the value."""
+    pack = struct.Struct("<" + fmt).pack_into
+    slot[0] = kind
+
+    def lower(value) -> bool:
+        if type(value) is not exact:
+            return False
+        pack(slot, _OF, value)
+        return True
+
+    return lower
+
 
 class _Bool(Codec):
     owns_memory = False
@@ -74,6 +111,12 @@ class _Bool(Codec):
     def lift(self, val):
         return bool(val.of.boolean)
 
+    def fast_lowerer(self, slot, address):
+        return _packing_lowerer(slot, _KIND["bool"], "?", bool)
+
+    def fast_lifter(self, address):
+        return ctypes.c_bool.from_address(address + _OF)
+
 
 class _Int(Codec):
     owns_memory = False
@@ -85,12 +128,12 @@ class _Int(Codec):
         self.kind = _KIND[self.name]
 
     def check(self, value, path):
-        if type(value) is int and self.low <= value < self.high:
+        if type(value) is not int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise _fail(path, self.ty, value)
+            value = int(value)  # an IntEnum member or another int subclass
+        if self.low <= value < self.high:
             return value
-        if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, enum.IntEnum):
-                return self.check(int(value), path)
-            raise _fail(path, self.ty, value)
         raise _fail(path, self.ty, value, f" (from {self.low} to {self.high - 1})")
 
     def lower(self, value, val):
@@ -99,6 +142,17 @@ class _Int(Codec):
 
     def lift(self, val):
         return getattr(val.of, self.name)
+
+    def fast_lowerer(self, slot, address):
+        return _packing_lowerer(slot, self.kind, _INT_FORMATS[self.name], int)
+
+    def fast_lifter(self, address):
+        return _INT_CTYPES[self.name].from_address(address + _OF)
+
+
+_INT_FORMATS = {"u8": "B", "u16": "H", "u32": "I", "u64": "Q", "s8": "b", "s16": "h", "s32": "i", "s64": "q"}
+_INT_CTYPES = {"u8": ctypes.c_uint8, "u16": ctypes.c_uint16, "u32": ctypes.c_uint32, "u64": ctypes.c_uint64,
+               "s8": ctypes.c_int8, "s16": ctypes.c_int16, "s32": ctypes.c_int32, "s64": ctypes.c_int64}
 
 
 class _Float(Codec):
@@ -131,6 +185,13 @@ class _Float(Codec):
     def lift(self, val):
         return getattr(val.of, self.name)
 
+    def fast_lowerer(self, slot, address):
+        # "<f" refuses (OverflowError) what would round to infinity, as check does
+        return _packing_lowerer(slot, self.kind, "f" if self.name == "f32" else "d", float)
+
+    def fast_lifter(self, address):
+        return (ctypes.c_float if self.name == "f32" else ctypes.c_double).from_address(address + _OF)
+
 
 class _Char(Codec):
     owns_memory = False
@@ -146,6 +207,21 @@ class _Char(Codec):
 
     def lift(self, val):
         return chr(val.of.character)
+
+    def fast_lowerer(self, slot, address):
+        pack = struct.Struct("<I").pack_into
+        slot[0] = _KIND["char"]
+
+        def lower(value) -> bool:
+            if type(value) is not str or len(value) != 1:
+                return False
+            code = ord(value)
+            if 0xD800 <= code <= 0xDFFF:
+                return False
+            pack(slot, _OF, code)
+            return True
+
+        return lower
 
 
 class _String(Codec):
@@ -163,6 +239,33 @@ class _String(Codec):
 
     def lift(self, val):
         return _vec_bytes(val.of.string).decode("utf-8")
+
+    def fast_lowerer(self, slot, address):
+        pack = _STRING_SLOT.pack_into
+        kind = _KIND["string"]
+        held = [None]
+
+        def lower(value) -> bool:
+            if type(value) is not str:
+                return False
+            data = value.encode("utf-8")  # UnicodeEncodeError for lone surrogates: check explains
+            # wasmtime copies the string out of the slot during the call: the slot borrows the
+            # bytes object's own buffer, kept alive here until the next call
+            held[0] = data
+            pack(slot, 0, kind, len(data), _POINTER.unpack_from(ctypes.c_char_p(data))[0])
+            return True
+
+        return lower
+
+    def fast_reader(self, address):
+        vec = ffi.wasm_byte_vec_t.from_address(address + _OF)
+        string_at = ctypes.string_at
+
+        def read() -> str:
+            size = vec.size
+            return string_at(vec.data, size).decode("utf-8") if size else ""
+
+        return read
 
 
 def _vec_bytes(vec) -> bytes:
@@ -631,6 +734,7 @@ class BoundFunction:
         self._prepare_raw_call()
 
     def _arguments(self, args, kwargs) -> list:
+        kwargs = dict(kwargs)  # the caller's stays whole (a re-run repeats it)
         n = len(self.params)
         if len(args) > n or (kwargs and not set(kwargs) <= set(self.py_params) | {p for p, _ in self.params}):
             raise self._arity_error(len(args) + len(kwargs))
@@ -677,39 +781,53 @@ class BoundFunction:
         self._free_result = self.result is not None and self.result.owns_memory
         self._unwrap = isinstance(self.result, _Result)
         self._busy = False
+        # owned parameter slots are freed after each call and left holding a bool (nothing to free)
+        view = memoryview(self._param_vals).cast("B") if n else None
+        self._owned_slots = [(ptr, i * _VAL_SIZE) for ptr, i in zip(self._free_ptrs, self.frees)]
+        self._params_view = view
+        fast = [c.fast_lowerer(view[i * _VAL_SIZE:(i + 1) * _VAL_SIZE], ctypes.addressof(self._param_vals[i]))
+                for i, (_, c) in enumerate(self.params)]
+        self._fast_lowerers = fast if all(f is not None for f in fast) else None
+        address = ctypes.addressof(self._result_val) if self.result is not None else 0
+        self._result_scalar = self.result.fast_lifter(address) if self.result is not None else None
+        reader = self.result.fast_reader(address) if self.result is not None else None
+        self._read_result = reader or (lambda: self.result.lift(self._result_val))
+        self._result_view = memoryview(self._result_val).cast("B") if self.result is not None else None
 
     def __call__(self, *args, result_objects: bool = False, **kwargs):
-        if kwargs or len(args) != len(self.params):
-            checked = self._arguments(args, kwargs)
-        else:
-            checked = [check(v, pname) for (pname, check), v in zip(self._checkers, args)]
+        return self.call(args, kwargs, result_objects)
+
+    def call(self, args: tuple, kwargs: dict, result_objects: bool = False):
+        """The call itself, arguments as a tuple and a dict (no repacking on the way in)."""
         if self._busy:  # re-entered from a host import: the shared buffers are in use
-            return self._call_with_fresh_buffers(checked, result_objects)
+            return self._call_with_fresh_buffers(self._arguments(args, kwargs), result_objects)
         self._busy = True
         try:
-            params = self._param_vals
-            for i, lower in enumerate(self._lowerers):
-                lower(checked[i], params[i])
+            fast = self._lower_fast(args, kwargs)
+            if not fast:
+                checked = self._arguments(args, kwargs)
+                params = self._param_vals
+                for i, lower in enumerate(self._lowerers):
+                    lower(checked[i], params[i])
             error = _func_call(self._func_ptr, self._context_ptr, self._params_ptr, self._n, self._result_ptr,
                                self._nresults)
-            for ptr in self._free_ptrs:
-                _val_delete(ptr)
-                ctypes.memset(ptr, 0, _VAL_SIZE)  # the buffer is reused: leave nothing to free twice
+            if not fast and self._owned_slots:
+                self._free_params()  # the fast path only borrows memory
             if error:
                 self._raise(error)
-            if self.result is None:
+            scalar = self._result_scalar
+            if scalar is not None:
+                value = scalar.value
+            elif self.result is None:
                 value = None
             else:
                 try:
-                    value = self.result.lift(self._result_val)
+                    value = self._read_result()
                 finally:
                     if self._free_result:
                         # wasmtime drops what a result slot holds before writing it: leave a plain value
                         _val_delete(self._result_ptr)
-                        ctypes.memset(self._result_ptr, 0, _VAL_SIZE)
-            error = _post_return(self._func_ptr, self._context_ptr)
-            if error:
-                self._raise(error)
+                        self._result_view[0] = _BOOL_KIND
         finally:
             self._busy = False
         if self._unwrap and not result_objects:
@@ -717,6 +835,28 @@ class BoundFunction:
                 raise self._guest_error(value.value)
             return value.value
         return value
+
+    def _lower_fast(self, args: tuple, kwargs: dict) -> bool:
+        """Write plain positional arguments of simple types straight into the parameter slots;
+        False leaves the call to the checked path (which explains anything refused)."""
+        lowerers = self._fast_lowerers
+        if kwargs or lowerers is None or len(args) != len(lowerers):
+            return False
+        try:
+            for lower, value in zip(lowerers, args):
+                if not lower(value):
+                    break
+            else:
+                return True
+        except (struct.error, OverflowError, UnicodeError):
+            pass
+        return False  # what was written so far borrows memory: the checked path overwrites it all
+
+    def _free_params(self) -> None:
+        view = self._params_view
+        for ptr, offset in self._owned_slots:
+            _val_delete(ptr)
+            view[offset] = _BOOL_KIND  # nothing left to free twice
 
     @staticmethod
     def _raise(error: int):
@@ -751,9 +891,6 @@ class BoundFunction:
         finally:
             if result is not None:
                 ffi.wasmtime_component_val_delete(byref(result))
-        error = ffi.wasmtime_component_func_post_return(byref(self.func._func), context)
-        if error:
-            raise WasmtimeError._from_ptr(error)
         if self._unwrap and not result_objects:
             if isinstance(value, V.Err):
                 raise self._guest_error(value.value)
@@ -770,7 +907,8 @@ def _raw(name: str):
     return fn
 
 
-_func_call = _raw("wasmtime_component_func_call")
-_post_return = _raw("wasmtime_component_func_post_return")
+_func_call = _raw("wasmtime_component_func_call")  # post-return runs inside it (wasmtime >= 43)
 _val_delete = _raw("wasmtime_component_val_delete")
 _VAL_SIZE = ctypes.sizeof(ffi.wasmtime_component_val_t)
+_BOOL_KIND = _KIND["bool"]
+

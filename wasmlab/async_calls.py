@@ -282,6 +282,7 @@ def _store_key(instance) -> int:
         key = next(_store_keys)
         ffi.wasmtime_store_epoch_deadline_callback(instance.store.ptr(), _on_epoch, key, _NO_FINALIZER)
         instance._epoch_key = key
+        instance.guard.quiet_sigint = True  # sync calls in this store must not raise inside the callback
     return key
 
 
@@ -319,6 +320,7 @@ def _stoppable(instance, name: str):
         _stops.pop(key, None)
         if not instance.poisoned:
             instance.store.set_epoch_deadline(runtime._NO_DEADLINE)
+            instance.guard.disarm()
 
 
 class _InFlight:
@@ -326,7 +328,6 @@ class _InFlight:
 
     def __init__(self):
         self.stops: set[_Stop] = set()
-        self.previous_fd = None
 
     @property
     def interrupted(self) -> bool:
@@ -348,19 +349,16 @@ def _interrupts(stop: _Stop):
     if not on_main:
         yield
         return
+    runtime.watch_interrupts()
     watcher = runtime._watcher()
-    if not _in_flight.stops:
-        _in_flight.previous_fd = signal.set_wakeup_fd(watcher.writer.fileno(), warn_on_full_buffer=False)
     _in_flight.stops.add(stop)
     watcher.guard = _in_flight
     try:
         yield
     finally:
         _in_flight.stops.discard(stop)
-        if not _in_flight.stops:
-            signal.set_wakeup_fd(_in_flight.previous_fd)
-            if watcher.guard is _in_flight:
-                watcher.guard = None
+        if not _in_flight.stops and watcher.guard is _in_flight:
+            watcher.guard = None
 
 
 class _Run:
@@ -372,8 +370,7 @@ def running(instance, name: str):
     """One call in ``instance``: marks it busy, meters what it uses, and turns what wasmtime
     raises into wasmlab's errors; anything that stops a call midway retires the instance."""
     if instance.poisoned:
-        raise WasmlabError("this instance trapped earlier and cannot be used again",
-                           hint="call through the component (it starts a fresh instance) or instantiate() anew")
+        raise instance._poisoned_error()
     if getattr(instance, "busy", False):
         raise WasmlabError(f"a call is already running in this instance of {instance.component.name}",
                            hint="call through the component: concurrent calls get instances of their own")

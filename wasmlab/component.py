@@ -60,7 +60,19 @@ class Component:
         self._limits = Limits()
         self._last_fuel: int | None = None
         self._last_usage = None  # (Usage, Grants) of the last call or run
-        self.last_action = None  # repeats the last call or run (the grants panel's re-run)
+        self._last_call: tuple | None = None  # (callable, args, kwargs): see last_action
+
+    @property
+    def last_action(self):
+        """Repeats the last call or run (the grants panel's re-run button), or None."""
+        if self._last_call is None:
+            return None
+        action, args, kwargs = self._last_call
+        return lambda: action(*args, **kwargs)
+
+    @last_action.setter
+    def last_action(self, action) -> None:
+        self._last_call = None if action is None else (action, (), {})
 
     # ---- what it is -------------------------------------------------------------------
     @functools.cached_property
@@ -171,8 +183,8 @@ class Component:
         """What the component asks for, what its last call or run was granted, and what it used."""
         from .capabilities import CapabilityReport
 
-        used, grants = self._last_usage or (usage.Usage(), self.grants)
-        return CapabilityReport(self.name, list(self.imports), grants, used)
+        used, grants = self._last_usage or (None, self.grants)
+        return CapabilityReport(self.name, list(self.imports), grants, used or usage.Usage())
 
     def grants_panel(self):
         """An ipywidgets panel that edits this component's grants and limits and re-runs the
@@ -234,7 +246,8 @@ class Component:
         if item is None:
             known = ", ".join(sorted(self._namespace)) or "nothing"
             raise AttributeError(f"component {self.name} exports no {name!r}; it exports: {known}")
-        return self._bind(item)
+        bound = self.__dict__[name] = self._bind(item)  # found directly next time: no lookup per call
+        return bound
 
     def __getitem__(self, key: str):
         item = self.exports.get(key)
@@ -355,12 +368,15 @@ class ExportedInterface:
             raise AttributeError(name)
         resource = self._resources().get(name)
         if resource is not None:
-            return ResourceFactory(self._component, self._item.key, resource)
-        fn = self._functions().get(name)
-        if fn is None:
-            raise AttributeError(f"{self._item.key} has no function {name!r}; it has: "
-                                 f"{', '.join(sorted(self._functions())) or 'none'}")
-        return ExportedFunction(self._component, (self._item.key, fn.name), fn)
+            found = ResourceFactory(self._component, self._item.key, resource)
+        else:
+            fn = self._functions().get(name)
+            if fn is None:
+                raise AttributeError(f"{self._item.key} has no function {name!r}; it has: "
+                                     f"{', '.join(sorted(self._functions())) or 'none'}")
+            found = ExportedFunction(self._component, (self._item.key, fn.name), fn)
+        self.__dict__[name] = found  # found directly next time: no lookup per call
+        return found
 
     def __getitem__(self, wit_name: str):
         fn = self._interface.functions.get(wit_name)
@@ -421,16 +437,22 @@ class ExportedFunction:
         return f"{self.name}: {self.function.signature()}"
 
     def __call__(self, *args, **kwargs):
-        if self.function.is_async:  # awaitable inside a running event loop, else blocking
+        function = self.function
+        if function.is_async:  # awaitable inside a running event loop, else blocking
             from .async_calls import call_export
 
             return call_export(self, args, kwargs)
-        self._component.last_action = lambda: self(*args, **kwargs)
-        if _sockets_need_cli(self._component.grants):
+        component = self._component
+        component._last_call = (self, args, kwargs)
+        if component.grants.network and _sockets_need_cli(component.grants):
             from .wasi03 import call_with_sockets
 
-            return call_with_sockets(self._component, self.name, *self._positional(args, kwargs))
-        return self._component._default_instance().call(self.path, self.function, args, kwargs)
+            return call_with_sockets(component, self.name, *self._positional(args, kwargs))
+        instance = component._instance
+        if instance is None or instance.poisoned:
+            instance = component._default_instance()
+        bound = instance._bound.get(self.path) or instance.bound(self.path, function)
+        return instance.invoke(bound, args, kwargs)
 
     def _positional(self, args: tuple, kwargs: dict) -> tuple:
         names = [_py_name(name) for name, _ in self.function.params]
@@ -457,7 +479,7 @@ class ExportedFunction:
             from .async_calls import call_export
 
             return call_export(self, args, kwargs, result_objects=True)
-        self._component.last_action = lambda: self.result(*args, **kwargs)
+        self._component._last_call = (self.result, args, kwargs)
         if _sockets_need_cli(self._component.grants):
             from .wasi03 import call_with_sockets
 
@@ -485,9 +507,12 @@ class Instance:
         linker = wc.Linker(runtime.engine(self._kind))
         linker.add_wasip2()
         self.meter = usage.UsageMeter()
-        usage.record_wasi_use(linker, component.imports, grants, self.meter)
+        self._metered = usage.record_wasi_use(linker, component.imports, grants, self.meter) or bool(grants.dirs)
+        self._nothing_metered = (None, grants)
         self._files = usage.watch_files(grants)
         self._watching_files = bool(grants.dirs)
+        self._accounting = self._watching_files or self._fuel
+        self.guard = runtime.StoreGuard(self.store, limits)
         self.host_resources = _linking.define_host_imports(linker, component, compiled, imports,
                                                            stub_missing=stub_missing)
         try:
@@ -535,45 +560,69 @@ class Instance:
 
     def call(self, path: tuple[str, ...], function: Function, args: tuple, kwargs: dict, *,
              result_objects: bool = False):
+        """Call the export at ``path`` in this instance with Python values."""
         if function.is_async:
             from .async_calls import call_blocking
 
             return call_blocking(self, path, function, args, kwargs, result_objects=result_objects)
         if self.poisoned:
-            raise WasmlabError("this instance trapped earlier and cannot be used again",
-                               hint="call through the component (it starts a fresh instance) or instantiate() anew")
+            raise self._poisoned_error()
         bound = self._bound.get(path) or self.bound(path, function)
+        return self.invoke(bound, args, kwargs, result_objects)
+
+    @staticmethod
+    def _poisoned_error() -> WasmlabError:
+        return WasmlabError("this instance trapped earlier and cannot be used again",
+                            hint="call through the component (it starts a fresh instance) or instantiate() anew")
+
+    def invoke(self, bound: _abi.BoundFunction, args: tuple, kwargs: dict, result_objects: bool = False):
+        """One sync call of a bound export: under this instance's limits, metered, its failures explained."""
+        if self.poisoned:
+            raise self._poisoned_error()
         mark = len(self.output.stderr)
-        name = bound.name
         if self._fuel:
             self.store.set_fuel(self.limits.fuel)  # every call gets the whole budget
-        used = self.meter.start()
-        self.component._last_usage = (used, self.grants)
+        if self._metered:
+            used = self.meter.start()
+            self.component._last_usage = (used, self.grants)
+        else:  # nothing this instance could count: no fresh record per call
+            used = None
+            self.component._last_usage = self._nothing_metered
         self.host_resources.context = self.store  # for handles to Python-implemented resources
+        guard = self.guard
+        quick = guard.enter()
         try:
-            with runtime.guarded(self.store, self.limits) as guard:
-                try:
-                    return bound(*args, result_objects=result_objects, **kwargs)
-                finally:
-                    if self._watching_files:
-                        used.merge_files(self._files.drain())
-                    if self._fuel:
-                        self.fuel_consumed = self.limits.fuel - self.store.get_fuel()
-                        self.component._last_fuel = self.fuel_consumed
+            try:
+                return bound.call(args, kwargs, result_objects)
+            finally:
+                if self._accounting:
+                    self._account(used)
+                if not quick:
+                    guard.exit()  # raises KeyboardInterrupt for a Ctrl-C it held back
         except wasmtime.ExitTrap as exc:
             self.poisoned = True  # the guest ended itself with wasi:cli/exit
-            raise GuestExit(exc.code, function=name) from None
+            raise GuestExit(exc.code, function=bound.name) from None
         except wasmtime.WasmtimeError as exc:
-            raise self.failure(exc, name, mark, guard, used) from None
+            raise self.failure(exc, bound.name, mark, guard, used) from None
         except (KeyboardInterrupt, _linking.HostError):
             self.poisoned = True  # stopped mid-call: the next call gets a fresh instance
             raise
+
+    def _account(self, used) -> None:
+        if self._watching_files:
+            used.merge_files(self._files.drain())
+        if self._fuel:
+            self.fuel_consumed = self.limits.fuel - self.store.get_fuel()
+            self.component._last_fuel = self.fuel_consumed
 
     def failure(self, exc: wasmtime.WasmtimeError, name: str, stderr_mark: int, guard, used) -> Exception:
         """What a call that wasmtime stopped raises: the trap, explained, with the grant that
         would have allowed it when a refusal caused it.  Retires this instance."""
         self.poisoned = True
         stderr = self.output.stderr[stderr_mark:].decode("utf-8", errors="replace")
+        if used is None:
+            used = usage.Usage()
+            self.component._last_usage = (used, self.grants)
         used.note_guest_errors(stderr, self.grants)
         trap = runtime.trap_from(exc, function=name, stderr=stderr, limits=self.limits, guard=guard)
         denial = denial_hint(self.grants, stderr, used)

@@ -8,8 +8,11 @@ call starts from a fresh instance instead of a poisoned one.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import hashlib
+import itertools
+import os
 import re
 import signal
 import socket
@@ -25,7 +28,8 @@ from . import cache
 from ._progress import Progress
 from .errors import LoadError, Trap
 
-__all__ = ["EngineKind", "engine", "engine_tag", "compile_component", "new_store", "trap_from", "GuestOutput", "RunResult"]
+__all__ = ["EngineKind", "engine", "engine_tag", "compile_component", "new_store", "StoreGuard", "watch_interrupts",
+           "trap_from", "GuestOutput", "RunResult"]
 
 # far beyond any real run: the deadline only matters once a limit or an interrupt bumps the epoch
 _NO_DEADLINE = 1 << 62
@@ -51,12 +55,17 @@ class EngineKind:
 
 def engine(kind: EngineKind = EngineKind()) -> wasmtime.Engine:
     """The session's engine of a kind; the default one is interruptible (epoch checks)."""
-    if kind not in _engines:
-        _engines[kind] = _new_engine(kind)
-    return _engines[kind]
+    found = _engines.get(kind)
+    if found is None:
+        with _engines_lock:  # two threads' first calls must not make two engines
+            found = _engines.get(kind)
+            if found is None:
+                found = _engines[kind] = _new_engine(kind)
+    return found
 
 
 _engines: dict[EngineKind, wasmtime.Engine] = {}
+_engines_lock = threading.Lock()
 
 
 def _new_engine(kind: EngineKind) -> wasmtime.Engine:
@@ -66,12 +75,6 @@ def _new_engine(kind: EngineKind) -> wasmtime.Engine:
     config.consume_fuel = kind.fuel
     _enable_component_model_async(config)
     return wasmtime.Engine(config)
-
-
-def _interrupt_engines() -> None:
-    for kind, eng in list(_engines.items()):
-        if kind.interruptible:
-            eng.increment_epoch()
 
 
 def _enable_component_model_async(config: wasmtime.Config) -> None:
@@ -147,11 +150,24 @@ def new_store(limits) -> wasmtime.Store:
     return store
 
 
-class _Guard:
-    """What stopped a guarded run, if anything."""
+class _Epochs:
+    """How often the interruptible engines' epoch moved, and which move Ctrl-C made last.
 
-    expired = False
-    interrupted = False
+    Every move leaves the deadlines of idle stores behind; a :class:`StoreGuard` compares
+    ``bumps`` with the count it armed its store at and re-arms only after a move."""
+
+    bumps = 0
+    last_sigint = 0
+
+
+_bump_counter = itertools.count(1)
+
+
+def _interrupt_engines() -> None:
+    for kind, eng in list(_engines.items()):
+        if kind.interruptible:
+            eng.increment_epoch()
+    _Epochs.bumps = next(_bump_counter)  # after the epochs moved: a store armed before this is behind
 
 
 class _InterruptWatcher:
@@ -159,24 +175,45 @@ class _InterruptWatcher:
 
     Python runs signal handlers only between bytecodes, never inside a long Wasm call; but
     the C-level handler writes the signal number to the wakeup fd at once, and this thread,
-    waiting on that fd, interrupts the guest.
+    waiting on that fd, interrupts the guest.  The wakeup fd is taken once (setting it costs
+    half a microsecond, too much for every call); whoever had it before still gets its bytes.
     """
 
     def __init__(self):
         self.reader, self.writer = socket.socketpair()
         self.writer.setblocking(False)
-        self.guard: _Guard | None = None
+        self.previous_fd = -1
+        self.guard = None  # what else to mark interrupted (the async calls in flight)
         threading.Thread(target=self._watch, name="wasmlab-interrupt", daemon=True).start()
+
+    def install(self) -> None:
+        """Take the wakeup fd (main thread only); again after someone else took it."""
+        global _watching
+        ours = self.writer.fileno()
+        previous = signal.set_wakeup_fd(ours, warn_on_full_buffer=False)
+        if previous != ours:
+            self.previous_fd = previous
+        _watching = True
 
     def _watch(self) -> None:
         while True:
             data = self.reader.recv(64)
             if not data:
                 return
-            guard = self.guard
-            if guard is not None and signal.SIGINT in data:
-                guard.interrupted = True
+            if self.previous_fd >= 0:
+                try:
+                    os.write(self.previous_fd, data)
+                except OSError:
+                    self.previous_fd = -1
+            if signal.SIGINT in data:
+                guard = self.guard
+                if guard is not None:
+                    guard.interrupted = True
                 _interrupt_engines()
+                _Epochs.last_sigint = _Epochs.bumps
+
+
+_watching = False
 
 
 @functools.lru_cache(maxsize=1)
@@ -184,60 +221,138 @@ def _watcher() -> _InterruptWatcher:
     return _InterruptWatcher()
 
 
-class guarded:
-    """Run Wasm that stops after ``limits.timeout`` seconds and on Ctrl-C (epoch interruption).
+def watch_interrupts() -> None:
+    """Let Ctrl-C (the kernel's stop button) stop running Wasm.  Idempotent; main thread only.
 
-    ``with guarded(store, limits) as guard:`` -- a plain class, not a generator: it is on the
-    path of every call, and a generator-based context manager costs microseconds."""
+    The extension calls it before every cell, so a library that took Python's wakeup fd
+    meanwhile does not leave Wasm unstoppable."""
+    if threading.get_ident() == _MAIN_THREAD:
+        _watcher().install()
 
-    __slots__ = ("store", "limits", "guard", "timer", "previous_fd", "on_main", "active")
+
+class StoreGuard:
+    """Stops the Wasm running in one store on Ctrl-C and at ``limits.timeout`` (epoch interruption).
+
+    ``with guard:`` around every call into the store.  Between calls the store's epoch
+    deadline stays armed one step ahead of the engines' epoch, and the Ctrl-C watcher stays
+    installed, so a call on the main thread without a time limit costs two comparisons here;
+    only after the epoch moved (an interrupt, some time limit) is the deadline armed again.
+    A call off the main thread without a time limit runs unarmed: the stop button belongs to
+    the cell on the main thread, and other calls' time limits must not stop it.
+
+    After a call, ``expired`` / ``interrupted`` say whether the time limit or Ctrl-C stopped it
+    (read by :func:`trap_from`).
+    """
+
+    __slots__ = ("context", "limits", "quick", "armed", "expired", "quiet_sigint", "_stack")
 
     def __init__(self, store: wasmtime.Store, limits):
-        self.store = store
+        self.context = ctypes.cast(store._context(), ctypes.c_void_p)
         self.limits = limits
-        self.guard = _Guard()
+        self.quick = limits.interruptible and limits.timeout is None
+        self.armed = -1  # the bump count the deadline was armed at; -1: not armed
+        self.expired = False
+        # set once the store has a Python epoch callback (async calls): a Ctrl-C raised by
+        # Python's own handler inside that callback would crash, so sync calls mute it then
+        self.quiet_sigint = False
+        self._stack: list = []  # per call that is not quick: what to undo when it ends
 
-    def __enter__(self) -> _Guard:
-        guard, limits = self.guard, self.limits
-        timeout = limits.timeout
-        self.on_main = on_main = threading.get_ident() == _MAIN_THREAD
-        self.active = limits.interruptible and (timeout is not None or on_main)
-        if not self.active:
-            return guard
-        self.timer = None
-        if timeout is not None:
-            def expire():
-                guard.expired = True
-                _interrupt_engines()
+    @property
+    def interrupted(self) -> bool:
+        return self.armed >= 0 and _Epochs.last_sigint > self.armed
 
-            self.timer = threading.Timer(timeout, expire)
-            self.timer.daemon = True
-        if on_main:
-            watcher = _watcher()
-            watcher.guard = guard
-            self.previous_fd = signal.set_wakeup_fd(watcher.writer.fileno(), warn_on_full_buffer=False)
-        _set_epoch_deadline(self.store._context(), 1)
-        if self.timer is not None:
-            self.timer.start()
-        return guard
+    def disarm(self) -> None:
+        """The deadline was moved away (the async path arms its own): re-arm at the next call."""
+        self.armed = -1
+
+    def enter(self) -> bool:
+        """Before a call; True when there is nothing to undo after it, else call :meth:`exit`."""
+        if self.quick and not self.quiet_sigint and threading.get_ident() == _MAIN_THREAD:
+            if self.armed != _Epochs.bumps:
+                self._arm()
+            if not _watching:
+                _watcher().install()
+            return True
+        self._enter_slowly()
+        return False
+
+    def exit(self) -> None:
+        """After a call :meth:`enter` returned False for; raises KeyboardInterrupt for a Ctrl-C
+        held back while Wasm ran."""
+        self._exit_slowly()
+
+    def __enter__(self) -> "StoreGuard":
+        if self.enter():
+            self._stack.append(None)
+        return self
 
     def __exit__(self, *exc) -> None:
-        if not self.active:
+        if self._stack[-1] is None:
+            self._stack.pop()
+        else:
+            self._exit_slowly()
+
+    def _arm(self) -> None:
+        bumps = _Epochs.bumps
+        _set_epoch_deadline(self.context, 1)
+        self.armed = bumps
+
+    def _enter_slowly(self) -> None:
+        limits = self.limits
+        on_main = threading.get_ident() == _MAIN_THREAD
+        undo = _Undo()
+        self._stack.append(undo)
+        if not limits.interruptible:
             return
-        if self.timer is not None:
-            self.timer.cancel()
-        if self.on_main:
-            signal.set_wakeup_fd(self.previous_fd)
-            _watcher().guard = None
-        _set_epoch_deadline(self.store._context(), _NO_DEADLINE)
+        if limits.timeout is None and not on_main:
+            _set_epoch_deadline(self.context, _NO_DEADLINE)
+            self.armed = -1
+            return
+        self._arm()
+        if on_main:
+            if not _watching:
+                _watcher().install()
+            if self.quiet_sigint:
+                undo.sigint = signal.signal(signal.SIGINT, self._on_sigint)
+        if limits.timeout is not None:
+            self.expired = False
+
+            def expire():
+                self.expired = True
+                _interrupt_engines()
+
+            undo.timer = threading.Timer(limits.timeout, expire)
+            undo.timer.daemon = True
+            undo.timer.start()
+
+    def _on_sigint(self, _signum, _frame) -> None:
+        self._stack[-1].sigint_seen = True  # the watcher has bumped the epoch already
+
+    def _exit_slowly(self) -> None:
+        undo = self._stack.pop()
+        if undo.timer is not None:
+            undo.timer.cancel()
+        if undo.sigint is not None:
+            signal.signal(signal.SIGINT, undo.sigint)
+            if undo.sigint_seen:
+                raise KeyboardInterrupt("Wasm interrupted")  # muted while Wasm ran: raised now
+
+
+class _Undo:
+    timer = None
+    sigint = None
+    sigint_seen = False
+
+
+def guarded(store: wasmtime.Store, limits) -> StoreGuard:
+    """A guard for one call in a store used once (core modules)."""
+    return StoreGuard(store, limits)
 
 
 _MAIN_THREAD = threading.main_thread().ident
 
 
 def _c_set_epoch_deadline():
-    import ctypes
-
     from wasmtime import _ffi as ffi
 
     fn = ffi.dll["wasmtime_context_set_epoch_deadline"]  # fresh function object, ours to declare

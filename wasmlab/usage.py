@@ -192,7 +192,7 @@ def _network_refusers(grants, meter: UsageMeter) -> dict[str, dict]:
     return refusers
 
 
-def record_wasi_use(linker: wc.Linker, import_names, grants, meter: UsageMeter) -> None:
+def record_wasi_use(linker: wc.Linker, import_names, grants, meter: UsageMeter) -> bool:
     """Shadow the resource-free WASI interfaces a component imports with counting ones, and
     the network interfaces the grants do not allow with refusing ones.
 
@@ -201,21 +201,25 @@ def record_wasi_use(linker: wc.Linker, import_names, grants, meter: UsageMeter) 
     interfaces implementable whole in Python are shadowed (an interface defined under the
     component's exact version replaces wasmtime's entirely): the monotonic clock is counted
     only where the component imports none of its pollable-returning functions (Python guests
-    do), and granted sockets and name lookups run in wasmtime uncounted.
+    do), and granted sockets and name lookups run in wasmtime uncounted.  Returns whether
+    anything was shadowed, i.e. whether a call can record anything.
     """
     replacements = {**_recorders(grants, meter), **_network_refusers(grants, meter)}
     linker.allow_shadowing = True
+    shadowed = False
     with linker.root() as root:
         for name in import_names:
             items = replacements.get(name.split("@")[0])
             if items is None or not _covers(items, import_names, name):
                 continue
+            shadowed = True
             with root.add_instance(name) as instance:
                 for item_name, item in items.items():
                     if isinstance(item, wc.ResourceType):
                         instance.add_resource(item_name, item, lambda _store, _rep: None)
                     else:
                         instance.add_func(item_name, item)
+    return shadowed
 
 
 def _covers(items: dict, imports, name: str) -> bool:
