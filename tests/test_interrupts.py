@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -135,12 +136,17 @@ def test_a_time_limit_stops_only_its_own_call(spin):
     assert limited.add(1, 2) == 3 and spin.add(2, 2) == 4
 
 
-def test_calls_are_armed_lazily_and_keep_working_after_time_limits(spin):
-    spin.limits = Limits(timeout=0.2)
+def test_time_limits_hold_call_after_call(spin):
+    # one watcher thread keeps every running call's deadline: each call registers its own
+    spin.limits = Limits(timeout=0.3)
     try:
         for _ in range(3):
-            with pytest.raises(Trap):
+            assert [spin.add(i, 1) for i in range(1000)] == list(range(1, 1001))
+            started = time.monotonic()
+            with pytest.raises(Trap) as info:
                 spin.forever()
+            assert info.value.trap_kind == "timeout"
+            assert 0.3 <= time.monotonic() - started < 30  # measured from this call's start, not an earlier one's
             assert spin.add(5, 6) == 11
     finally:
         spin.limits = Limits()

@@ -258,6 +258,9 @@ class _Stop:
     interrupted = False
     interruptible = True
 
+    def expire(self) -> None:
+        self.expired = True
+
 
 _stops: dict[int, _Stop] = {}  # store key -> the stop of the call running in it
 _store_keys = itertools.count(1)
@@ -300,23 +303,15 @@ def _stoppable(instance, name: str):
         return
     key = _store_key(instance)
     _stops[key] = stop
-    timer = None
-    if limits.timeout is not None:
-        def expire():
-            stop.expired = True
-            runtime._interrupt_engines()
-
-        timer = threading.Timer(limits.timeout, expire)
-        timer.daemon = True
     instance.store.set_epoch_deadline(1)
     try:
         with _interrupts(stop):
-            if timer is not None:
-                timer.start()
+            if limits.timeout is not None:
+                runtime._time_limits().start(stop, limits.timeout, stop.expire)
             yield stop
     finally:
-        if timer is not None:
-            timer.cancel()
+        if limits.timeout is not None:
+            runtime._time_limits().end(stop)
         _stops.pop(key, None)
         if not instance.poisoned:
             instance.store.set_epoch_deadline(runtime._NO_DEADLINE)

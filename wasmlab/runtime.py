@@ -18,6 +18,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -316,22 +317,19 @@ class StoreGuard:
                 undo.sigint = signal.signal(signal.SIGINT, self._on_sigint)
         if limits.timeout is not None:
             self.expired = False
+            undo.timed = True
+            _time_limits().start(undo, limits.timeout, self._expire)
 
-            def expire():
-                self.expired = True
-                _interrupt_engines()
-
-            undo.timer = threading.Timer(limits.timeout, expire)
-            undo.timer.daemon = True
-            undo.timer.start()
+    def _expire(self) -> None:
+        self.expired = True
 
     def _on_sigint(self, _signum, _frame) -> None:
         self._stack[-1].sigint_seen = True  # the watcher has bumped the epoch already
 
     def _exit_slowly(self) -> None:
         undo = self._stack.pop()
-        if undo.timer is not None:
-            undo.timer.cancel()
+        if undo.timed:
+            _time_limits().end(undo)
         if undo.sigint is not None:
             signal.signal(signal.SIGINT, undo.sigint)
             if undo.sigint_seen:
@@ -339,9 +337,67 @@ class StoreGuard:
 
 
 class _Undo:
-    timer = None
+    timed = False
     sigint = None
     sigint_seen = False
+
+
+class _TimeLimits:
+    """One thread watching the time limits of all running calls.
+
+    A call registers its deadline and removes it when it ends (a fraction of a microsecond,
+    where a timer thread per call costs tens).  While calls with limits run, the thread looks
+    every few milliseconds; when one is past its deadline it is told so and the epoch moves,
+    which stops it.  After a second without any, the thread sleeps until the next one starts.
+    """
+
+    PERIOD = 0.005
+    LINGER = 1.0
+
+    def __init__(self):
+        self.calls: dict[object, tuple[float, object]] = {}  # key -> (deadline, on_expire)
+        self.awake = False
+        self.wake = threading.Event()
+        threading.Thread(target=self._watch, name="wasmlab-time-limits", daemon=True).start()
+
+    def start(self, key, timeout: float, on_expire) -> None:
+        """``on_expire()`` is called (on this thread) once ``timeout`` seconds passed, unless
+        :meth:`end` came first."""
+        self.calls[key] = (time.monotonic() + timeout, on_expire)
+        if not self.awake:
+            self.awake = True
+            self.wake.set()
+
+    def end(self, key) -> None:
+        self.calls.pop(key, None)
+
+    def _watch(self) -> None:
+        while True:
+            self.wake.wait()
+            self.wake.clear()
+            quiet_since = time.monotonic()
+            while True:
+                time.sleep(self.PERIOD)
+                now = time.monotonic()
+                expired = [key for key, (deadline, _) in list(self.calls.items()) if deadline <= now]
+                for key in expired:
+                    entry = self.calls.pop(key, None)
+                    if entry is not None:
+                        entry[1]()
+                if expired:
+                    _interrupt_engines()
+                if self.calls:
+                    quiet_since = now
+                elif now - quiet_since > self.LINGER:
+                    self.awake = False
+                    if not self.calls:  # a call that started just now saw awake=True: keep watching it
+                        break
+                    self.awake = True
+
+
+@functools.lru_cache(maxsize=1)
+def _time_limits() -> _TimeLimits:
+    return _TimeLimits()
 
 
 def guarded(store: wasmtime.Store, limits) -> StoreGuard:
@@ -434,7 +490,7 @@ _FRAME = re.compile(r"^\s*\d+:\s+0x[0-9a-f]+\s+-\s+(.*)$")
 
 
 def trap_from(exc: wasmtime.WasmtimeError, *, function: str = "", stderr: str = "", limits=None,
-              guard: _Guard | None = None) -> BaseException:
+              guard=None) -> BaseException:
     """A wasmtime error from a call as a short, readable :class:`Trap` (or the interrupt it was)."""
     text = str(exc)
     where = f" in {function}" if function else ""
