@@ -40,3 +40,34 @@ def test_the_kernel_runs_magics_without_load_ext(tmp_path):
             manager.shutdown_kernel(now=True)
     finally:
         del os.environ["JUPYTER_PATH"]
+
+
+def test_the_stop_button_stops_running_wasm_and_the_kernel_goes_on():
+    import os
+    import time
+
+    from jupyter_client.manager import start_new_kernel
+
+    from test_interrupts import SPIN_WAT, SPIN_WIT
+
+    manager, client = start_new_kernel(kernel_name="python3", env={**os.environ})
+    try:
+        setup = (f"%load_ext wasmlab\nimport wasmlab\nwasmlab.define_wit({SPIN_WIT!r})\n"
+                 f"spin = wasmlab.build(world='test:spin/spin', wat={SPIN_WAT!r}, progress=False)\nspin.add(1, 1)")
+        assert client.execute_interactive(setup, timeout=120)["content"]["status"] == "ok"
+        msg_id = client.execute("spin.forever()")
+        time.sleep(1.5)
+        manager.interrupt_kernel()  # what the stop button does
+        deadline = time.monotonic() + 60
+        while True:
+            reply = client.get_shell_msg(timeout=max(1, deadline - time.monotonic()))
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
+        outputs = []
+        reply = client.execute_interactive("spin.add(2, 3)", timeout=60, output_hook=lambda msg: outputs.append(msg))
+        assert reply["content"]["status"] == "ok"
+        assert [m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "execute_result"] == ["5"]
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
