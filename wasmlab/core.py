@@ -103,7 +103,7 @@ class CoreModule:
         store, instance = self._instantiate(output)
         func = instance.exports(store)[export]
         try:
-            with runtime.guarded(store, self.limits) as guard, self._metered(store):
+            with runtime.StoreGuard(store, self.limits) as guard, self._metered(store):
                 return func(store, *args)
         except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
             raise runtime.trap_from(exc, function=export, stderr=output.stderr_text(), limits=self.limits,
@@ -126,7 +126,7 @@ class CoreModule:
         start = instance.exports(store)["_start"]
         exit_code = 0
         try:
-            with runtime.guarded(store, self.limits) as guard, self._metered(store):
+            with runtime.StoreGuard(store, self.limits) as guard, self._metered(store):
                 start(store)
         except wasmtime.ExitTrap as exc:
             exit_code = exc.code

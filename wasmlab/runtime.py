@@ -234,7 +234,8 @@ def watch_interrupts() -> None:
 class StoreGuard:
     """Stops the Wasm running in one store on Ctrl-C and at ``limits.timeout`` (epoch interruption).
 
-    ``with guard:`` around every call into the store.  Between calls the store's epoch
+    ``with guard:`` around every call into the store (or :meth:`enter` before it and, when that
+    returns False, :meth:`exit` after: the hot path of calls).  Between calls the store's epoch
     deadline stays armed one step ahead of the engines' epoch, and the Ctrl-C watcher stays
     installed, so a call on the main thread without a time limit costs two comparisons here;
     only after the epoch moved (an interrupt, some time limit) is the deadline armed again.
@@ -398,11 +399,6 @@ class _TimeLimits:
 @functools.lru_cache(maxsize=1)
 def _time_limits() -> _TimeLimits:
     return _TimeLimits()
-
-
-def guarded(store: wasmtime.Store, limits) -> StoreGuard:
-    """A guard for one call in a store used once (core modules)."""
-    return StoreGuard(store, limits)
 
 
 _MAIN_THREAD = threading.main_thread().ident
