@@ -58,9 +58,10 @@ class Codec:
     def lift(self, val):
         raise NotImplementedError
 
-    def fast_lowerer(self, slot: memoryview, address: int):
+    def fast_lowerer(self, slot: memoryview, keep: list):
         """A function writing a value straight into one parameter slot (``slot``: the bytes of a
-        ``wasmtime_component_val_t`` at ``address``), or None when this type has none.
+        ``wasmtime_component_val_t``), or None when this type has none.  What the slot points
+        into goes to ``keep``, which holds it until the call ends.
 
         The function returns False for a value it leaves to ``check`` and ``lower`` (another
         Python type that may still be accepted) and raises ``struct.error``, ``OverflowError``
@@ -111,7 +112,7 @@ class _Bool(Codec):
     def lift(self, val):
         return bool(val.of.boolean)
 
-    def fast_lowerer(self, slot, address):
+    def fast_lowerer(self, slot, keep):
         return _packing_lowerer(slot, _KIND["bool"], "?", bool)
 
     def fast_lifter(self, address):
@@ -143,7 +144,7 @@ class _Int(Codec):
     def lift(self, val):
         return getattr(val.of, self.name)
 
-    def fast_lowerer(self, slot, address):
+    def fast_lowerer(self, slot, keep):
         return _packing_lowerer(slot, self.kind, _INT_FORMATS[self.name], int)
 
     def fast_lifter(self, address):
@@ -185,7 +186,7 @@ class _Float(Codec):
     def lift(self, val):
         return getattr(val.of, self.name)
 
-    def fast_lowerer(self, slot, address):
+    def fast_lowerer(self, slot, keep):
         # "<f" refuses (OverflowError) what would round to infinity, as check does
         return _packing_lowerer(slot, self.kind, "f" if self.name == "f32" else "d", float)
 
@@ -208,7 +209,7 @@ class _Char(Codec):
     def lift(self, val):
         return chr(val.of.character)
 
-    def fast_lowerer(self, slot, address):
+    def fast_lowerer(self, slot, keep):
         pack = struct.Struct("<I").pack_into
         slot[0] = _KIND["char"]
 
@@ -240,18 +241,18 @@ class _String(Codec):
     def lift(self, val):
         return _vec_bytes(val.of.string).decode("utf-8")
 
-    def fast_lowerer(self, slot, address):
+    def fast_lowerer(self, slot, keep):
         pack = _STRING_SLOT.pack_into
         kind = _KIND["string"]
-        held = [None]
+        hold = keep.append
 
         def lower(value) -> bool:
             if type(value) is not str:
                 return False
             data = value.encode("utf-8")  # UnicodeEncodeError for lone surrogates: check explains
             # wasmtime copies the string out of the slot during the call: the slot borrows the
-            # bytes object's own buffer, kept alive here until the next call
-            held[0] = data
+            # bytes object's own buffer, held until the call ends
+            hold(data)
             pack(slot, 0, kind, len(data), _POINTER.unpack_from(ctypes.c_char_p(data))[0])
             return True
 
@@ -785,7 +786,8 @@ class BoundFunction:
         view = memoryview(self._param_vals).cast("B") if n else None
         self._owned_slots = [(ptr, i * _VAL_SIZE) for ptr, i in zip(self._free_ptrs, self.frees)]
         self._params_view = view
-        fast = [c.fast_lowerer(view[i * _VAL_SIZE:(i + 1) * _VAL_SIZE], ctypes.addressof(self._param_vals[i]))
+        self._borrowed: list = []  # what the parameter slots point into during a call
+        fast = [c.fast_lowerer(view[i * _VAL_SIZE:(i + 1) * _VAL_SIZE], self._borrowed)
                 for i, (_, c) in enumerate(self.params)]
         self._fast_lowerers = fast if all(f is not None for f in fast) else None
         address = ctypes.addressof(self._result_val) if self.result is not None else 0
@@ -811,8 +813,11 @@ class BoundFunction:
                     lower(checked[i], params[i])
             error = _func_call(self._func_ptr, self._context_ptr, self._params_ptr, self._n, self._result_ptr,
                                self._nresults)
-            if not fast and self._owned_slots:
-                self._free_params()  # the fast path only borrows memory
+            if fast:
+                if self._borrowed:
+                    self._borrowed.clear()
+            elif self._owned_slots:
+                self._free_params()
             if error:
                 self._raise(error)
             scalar = self._result_scalar
@@ -850,7 +855,8 @@ class BoundFunction:
                 return True
         except (struct.error, OverflowError, UnicodeError):
             pass
-        return False  # what was written so far borrows memory: the checked path overwrites it all
+        self._borrowed.clear()  # the checked path writes every slot again
+        return False
 
     def _free_params(self) -> None:
         view = self._params_view
