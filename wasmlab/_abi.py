@@ -776,15 +776,15 @@ class BoundFunction:
         self._params_ptr = ctypes.c_void_p(ctypes.addressof(self._param_vals) if n else None)
         self._result_ptr = ctypes.c_void_p(ctypes.addressof(self._result_val) if self.result is not None else None)
         self._context_ptr = ctypes.cast(self.store._context(), ctypes.c_void_p)
-        self._free_ptrs = [ctypes.c_void_p(ctypes.addressof(self._param_vals[i])) for i in self.frees]
         self._lowerers = [c.lower for _, c in self.params]
         self._checkers = [(pname, c.check) for pname, c in self.params]
         self._free_result = self.result is not None and self.result.owns_memory
         self._unwrap = isinstance(self.result, _Result)
         self._busy = False
-        # owned parameter slots are freed after each call and left holding a bool (nothing to free)
+        # after a checked call, the parameter slots owning memory are freed and left holding a bool
         view = memoryview(self._param_vals).cast("B") if n else None
-        self._owned_slots = [(ptr, i * _VAL_SIZE) for ptr, i in zip(self._free_ptrs, self.frees)]
+        self._owned_slots = [(ctypes.c_void_p(ctypes.addressof(self._param_vals[i])), i * _VAL_SIZE)
+                             for i in self.frees]
         self._params_view = view
         self._borrowed: list = []  # what the parameter slots point into during a call
         fast = [c.fast_lowerer(view[i * _VAL_SIZE:(i + 1) * _VAL_SIZE], self._borrowed)
