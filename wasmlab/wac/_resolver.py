@@ -409,34 +409,26 @@ class _Resolver:
             cases: dict = {}
             for case in decl.cases:
                 ty = self.value_type(case.ty) if case.ty is not None else None
-                if case.id.string in cases:
-                    raise ResolveError(f"duplicate case `{case.id.string}` for variant type `{decl.id.string}`",
-                                       case.id.span, f"duplicate case `{case.id.string}`")
+                _refuse_duplicate(cases, case.id, "case", "variant", decl)
                 cases[case.id.string] = ty
             ty = self.add(VariantType(cases))
         elif isinstance(decl, ast.RecordDecl):
             fields: dict = {}
             for fd in decl.fields:
                 ty = self.value_type(fd.ty)
-                if fd.id.string in fields:
-                    raise ResolveError(f"duplicate field `{fd.id.string}` for record type `{decl.id.string}`",
-                                       fd.id.span, f"duplicate field `{fd.id.string}`")
+                _refuse_duplicate(fields, fd.id, "field", "record", decl)
                 fields[fd.id.string] = ty
             ty = self.add(RecordType(fields))
         elif isinstance(decl, ast.FlagsDecl):
             names: list = []
             for flag in decl.flags:
-                if flag.id.string in names:
-                    raise ResolveError(f"duplicate flag `{flag.id.string}` for flags type `{decl.id.string}`",
-                                       flag.id.span, f"duplicate flag `{flag.id.string}`")
+                _refuse_duplicate(names, flag.id, "flag", "flags", decl)
                 names.append(flag.id.string)
             ty = self.add(FlagsType(names))
         elif isinstance(decl, ast.EnumDecl):
             names = []
             for case in decl.cases:
-                if case.id.string in names:
-                    raise ResolveError(f"duplicate case `{case.id.string}` for enum type `{decl.id.string}`",
-                                       case.id.span, f"duplicate case `{case.id.string}`")
+                _refuse_duplicate(names, case.id, "case", "enum", decl)
                 names.append(case.id.string)
             ty = self.add(EnumType(names))
         else:
@@ -1064,3 +1056,10 @@ def resolve_document(document: ast.Document, *, packages: dict | None = None, de
     except RecursionError:
         raise WacError("the document is nested too deeply to resolve",
                        hint="split deeply nested expressions or types into named parts") from None
+
+
+def _refuse_duplicate(seen, ident, what: str, kind: str, decl) -> None:
+    """A variant's cases, a record's fields, ... must have distinct names (the reference's message)."""
+    if ident.string in seen:
+        raise ResolveError(f"duplicate {what} `{ident.string}` for {kind} type `{decl.id.string}`",
+                           ident.span, f"duplicate {what} `{ident.string}`")
