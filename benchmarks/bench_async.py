@@ -59,18 +59,18 @@ def per_awaited_call(fn, n: int = 300, rounds: int = 5) -> float:
         for i in range(n):
             await fn(i)
 
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        asyncio.run(batch())
-        times.append((time.perf_counter() - start) / n)
-    return statistics.median(times)
+    return _median_per_call(batch, n, rounds)
 
 
 def per_gathered_call(fn, n: int = 8, rounds: int = 20) -> float:
     async def batch():
         return await asyncio.gather(*(fn(i) for i in range(n)))
 
+    return _median_per_call(batch, n, rounds)
+
+
+def _median_per_call(batch, n: int, rounds: int) -> float:
+    """Seconds per call: the median over ``rounds`` runs of ``batch`` (``n`` calls each)."""
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
