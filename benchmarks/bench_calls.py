@@ -61,14 +61,14 @@ def main() -> None:
     from wasmtime import component as wc
 
     import wasmlab
-    from wasmlab import runtime
+    from wasmlab.runtime import engines
 
     wasmlab.define_wit(WIT)
     comp = wasmlab.build(world="bench:calls/calls", wat=WAT, progress=False)
     assert comp.add(1, 2) == 3 and comp.echo("héllo") == "héllo"
 
     # wasmtime-py's generic path on the same compiled component, in a store of its own
-    engine = runtime.engine()
+    engine = engines.engine()
     compiled = comp.compiled()
     store = wasmtime.Store(engine)
     store.set_epoch_deadline(1 << 62)

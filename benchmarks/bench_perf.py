@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import argparse
 
-from wasmlab import perf
+from wasmlab.course.deck import LINPACK
+from wasmlab.runtime import perf
 
 WORK = {"linpack": ("500", "20"), "matmul": ("300", "10")}
 
@@ -23,8 +24,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     rounds = parser.parse_args().rounds
     print(perf.toolchain().describe())
-    deck = perf.DECK["linpack wasmtime mflops"] / perf.DECK["linpack native mflops"]
-    print(f"deck: LINPACK wasmtime/native = {deck:.0%}; Denis 2023 average = {1 / perf.DECK['denis 2023 average slowdown']:.0%}")
+    deck = LINPACK["linpack wasmtime mflops"] / LINPACK["linpack native mflops"]
+    print(f"deck: LINPACK wasmtime/native = {deck:.0%}; Denis 2023 average = {1 / LINPACK['denis 2023 average slowdown']:.0%}")
     print(f"{'program':16} {'native':>10} {'wasm':>10} {'ratio':>6} {'wasm+epoch':>11} {'ratio':>6}")
     for simd in (False, True):
         for name, args in WORK.items():

@@ -12,7 +12,7 @@ import textwrap
 import pytest
 
 import wasmlab
-from wasmlab.async_calls import PendingCall
+from wasmlab.runtime.async_calls import PendingCall
 
 CALC_WIT = """\
 package demo:calc@0.1.0;
@@ -460,7 +460,7 @@ def test_cli_calls_the_composed_pipeline(pipeline, tmp_path):
 
 
 def test_the_composition_picture_marks_stream_typed_edges(pipeline):
-    from wasmlab.async_calls import streams_of_import
+    from wasmlab.runtime.async_calls import streams_of_import
 
     composition = pipeline.composition
     carried = {wire: streams_of_import(composition, target, wire) for _, target, wire in composition.wires}

@@ -3,11 +3,10 @@ import sys
 import time
 
 import pytest
+from conftest import SHOP_PY
 
 import wasmlab
 from wasmlab.errors import BuildError, LoadError, Trap
-
-from conftest import SHOP_PY
 
 ADDER_WAT_MODULE = """\
 (module
@@ -42,8 +41,8 @@ def test_unchanged_rebuild_comes_from_the_cache(shop):
 
 
 def test_changed_source_is_a_new_build_key(shop):
-    from wasmlab import cache
-    from wasmlab._toolchain import tool_versions
+    from wasmlab.toolchain import cache
+    from wasmlab.toolchain.tools import tool_versions
 
     a = cache.input_key(kind="python", tools=tool_versions(), source=SHOP_PY)
     b = cache.input_key(kind="python", tools=tool_versions(), source=SHOP_PY + "\n# edit")

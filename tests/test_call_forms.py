@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ipywidgets as w
 import pytest
-
 from kitchen_sink import kitchen_sink
 
 

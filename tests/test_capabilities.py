@@ -7,7 +7,7 @@ import pytest
 import wasmlab
 from wasmlab.capabilities import Grants, Limits, parse_size
 from wasmlab.errors import ArgumentError, Trap
-from wasmlab.usage import Usage
+from wasmlab.runtime.usage import Usage
 
 PROBE_WIT = """package test:probe;
 

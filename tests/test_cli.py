@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from conftest import run_cli
 
 ADDER_WIT = "package demo:cli;\nworld adder { export add: func(a: u32, b: u32) -> u32; }\n"

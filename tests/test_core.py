@@ -2,8 +2,8 @@
 
 import pytest
 
-from wasmlab.core import load_module
 from wasmlab.errors import ArgumentError, BuildError, LoadError, Trap
+from wasmlab.runtime.core_modules import load_module
 
 CHECKS_WAT = """\
 (module
@@ -104,7 +104,7 @@ def test_bad_modules_are_clear_errors(tmp_path):
 
 INTERRUPT_SCRIPT = """
 import os, signal, threading, time
-from wasmlab.core import load_module
+from wasmlab.runtime.core_modules import load_module
 m = load_module('(module (func (export "forever") (loop $l (br $l))) (func (export "one") (result i32) i32.const 1))')
 threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
 start = time.time()
@@ -154,7 +154,7 @@ def test_uninterruptible_runs_drop_the_epoch_checks(checks):
     checks.limits = Limits(interruptible=False)
     try:
         assert checks.add(20, 22) == 42
-        assert checks.compiled(__import__("wasmlab").runtime.EngineKind(interruptible=False)) is not checks.compiled()
+        assert checks.compiled(__import__("wasmlab.runtime.engines").runtime.engines.EngineKind(interruptible=False)) is not checks.compiled()
     finally:
         checks.limits = Limits()
     with pytest.raises(ArgumentError):

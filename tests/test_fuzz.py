@@ -5,9 +5,9 @@ import random
 import pytest
 
 import wasmlab
-from wasmlab.core import load_module
 from wasmlab.errors import WasmlabError
-from wasmlab.wit import WitRegistry
+from wasmlab.runtime.core_modules import load_module
+from wasmlab.toolchain.wit import WitRegistry
 
 SEEDS = range(40)
 
@@ -124,7 +124,7 @@ def call_target(tmp_path_factory):
 
 
 def test_the_unmutated_call_works(call_target, capsys):
-    from wasmlab.cli import main
+    from wasmlab.cli.main import main
 
     assert main(["call", str(call_target), CALL]) == 0
     assert "Shape_Rect(value=Point(x=0, y=0))" in capsys.readouterr().out
@@ -134,7 +134,7 @@ def test_the_unmutated_call_works(call_target, capsys):
 def test_mutated_wave_arguments_are_values_or_clean_errors(call_target, capsys, seed):
     """``wasmlab call`` with mangled WAVE text: it calls with what parses, or exits 1 with a
     ``call:line:col: message`` error; never a traceback, never a crash."""
-    from wasmlab.cli import main
+    from wasmlab.cli.main import main
 
     expression = _mutate(random.Random(4000 + seed), CALL)
     code = main(["call", str(call_target), expression])

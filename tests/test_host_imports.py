@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 import wasmlab
-from wasmlab._linking import HostError
 from wasmlab.errors import ArgumentError, LinkError, Trap
+from wasmlab.runtime.host_imports import HostError
 from wasmlab.values import Some
 
 HOST_WIT = """\

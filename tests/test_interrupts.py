@@ -100,7 +100,7 @@ def test_whoever_had_the_wakeup_fd_before_still_hears_signals_and_a_dropped_one_
         mine.settimeout(10)
         print("forwarded" if signal.SIGINT in mine.recv(64) else "lost")
         signal.set_wakeup_fd(-1)                # as asyncio does when its loop closes
-        wasmlab.runtime.watch_interrupts()      # what the extension does before every cell
+        wasmlab.runtime.engines.watch_interrupts()      # what the extension does before every cell
         print(stopped(spin.forever), spin.add(1, 1))
     """)
     assert out == ["interrupted", "forwarded", "interrupted", "2"]

@@ -47,7 +47,6 @@ def test_the_stop_button_stops_running_wasm_and_the_kernel_goes_on():
     import time
 
     from jupyter_client.manager import start_new_kernel
-
     from test_interrupts import SPIN_WAT, SPIN_WIT
 
     manager, client = start_new_kernel(kernel_name="python3", env={**os.environ})

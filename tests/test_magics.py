@@ -96,8 +96,8 @@ def test_wat_cell_gives_a_core_module_with_located_errors(ip):
 def test_the_extension_retakes_the_wakeup_fd_before_each_cell(ip):
     import signal
 
-    from wasmlab import runtime
+    from wasmlab.runtime import engines
 
     previous = signal.set_wakeup_fd(-1)  # dropped by someone else (an asyncio loop does so when it closes)
     ip.run_cell("1 + 1")
-    assert signal.set_wakeup_fd(previous) == runtime._watcher().writer.fileno()
+    assert signal.set_wakeup_fd(previous) == engines._watcher().writer.fileno()

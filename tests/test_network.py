@@ -13,14 +13,13 @@ import threading
 import time
 
 import pytest
+from conftest import run_cli
 
 import wasmlab
 from wasmlab.capabilities import SOCKETS_UNAVAILABLE, Grants, sockets_available
 from wasmlab.errors import ToolError, Trap, WasmlabError
-from wasmlab.runtime import RunResult
-from wasmlab.wasi03 import call_with_sockets, wasmtime_cli
-
-from conftest import run_cli
+from wasmlab.runtime.engines import RunResult
+from wasmlab.runtime.wasmtime_command import call_with_sockets, wasmtime_cli
 
 NET_WIT = """package test:net;
 

@@ -68,11 +68,11 @@ def test_jupyterlab_lists_the_extension_enabled_and_ok():
 def test_built_bundle_matches_the_source_package():
     """The committed bundle is built from kernels-ext/labextension (same name and version)."""
     source = json.loads((ROOT / "kernels-ext/labextension/package.json").read_text())
-    built = json.loads((ROOT / "wasmlab/labextension/package.json").read_text())
+    built = json.loads((ROOT / "wasmlab/notebook/labextension/package.json").read_text())
     assert built["name"] == source["name"] == EXTENSION
     assert built["version"] == source["version"]
     remote_entry = built["jupyterlab"]["_build"]["load"]
-    assert (ROOT / "wasmlab/labextension" / remote_entry).is_file()
+    assert (ROOT / "wasmlab/notebook/labextension" / remote_entry).is_file()
 
 
 def _notebook() -> dict:

@@ -182,7 +182,7 @@ def test_composition_picture_shows_instances_wires_and_exports(wat_namespace):
 
 
 def test_import_dependencies_imports_the_components(wat_namespace):
-    from wasmlab._toolchain import wasm_tools
+    from wasmlab.toolchain.tools import wasm_tools
 
     result = wasmlab.compose(CALC_WAC, name="app", namespace=wat_namespace, import_dependencies=True)
     printed = wasm_tools("print", input=result.wasm).text
@@ -233,7 +233,7 @@ def test_plug_without_matching_imports_says_so(wat_namespace):
 
 
 def test_plug_files_like_wac_plug(tmp_path):
-    from wasmlab.wac import plug_files
+    from wasmlab.composition import plug_files
     from wasmlab.wac._package import wat_to_bytes
 
     (tmp_path / "socket.wasm").write_bytes(wat_to_bytes(CALCULATOR_WAT))
@@ -314,7 +314,7 @@ def test_wac_cell_error_is_located_past_the_magic_line(ip, wat_namespace):
 
 
 def test_wit_defined_in_the_session_gives_interface_types(calc_wit, wat_namespace):
-    from wasmlab.wac.compose import compose_bytes
+    from wasmlab.composition import compose_bytes
 
     source = ("package demo:app;\n\nimport add: wactest:calc/add;\n"
               "let calc = new demo:calculator { add };\nexport calc.calculate;\n")
@@ -325,7 +325,7 @@ def test_wit_defined_in_the_session_gives_interface_types(calc_wit, wat_namespac
     imported = [graph[n] for n in graph.node_ids() if graph[n].kind == "import"]
     # an interface imported by its package path is imported under its full name
     assert [(n.import_name, sorted(n.item_kind.ty.exports)) for n in imported] == [("wactest:calc/add", ["add"])]
-    from wasmlab._toolchain import wasm_tools
+    from wasmlab.toolchain.tools import wasm_tools
     assert '(import "wactest:calc/add" (instance' in wasm_tools("print", input=data).text
 
 

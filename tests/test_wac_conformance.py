@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from conftest import WAC_CONFORMANCE, run_cli
 
-from wasmlab._toolchain import wasm_tools
+from wasmlab.cli import wac as wac_cli
 from wasmlab.errors import WacError
-from wasmlab.wac import cli as wac_cli
+from wasmlab.toolchain.tools import wasm_tools
 
 SUITE = WAC_CONFORMANCE
 if not SUITE.is_dir() and not os.environ.get("CI"):  # CI always has it: there a missing suite fails below

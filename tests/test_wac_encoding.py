@@ -3,11 +3,10 @@ test_wac_conformance.py)."""
 
 from __future__ import annotations
 
-
 import pytest
 
 import wasmlab
-from wasmlab._toolchain import wasm_tools
+from wasmlab.toolchain.tools import wasm_tools
 from wasmlab.wac._graph import CompositionGraph, ImplicitImportConflict, ImportTypeMergeConflict
 from wasmlab.wac._package import Package, wat_to_bytes
 from wasmlab.wac._types import ItemKind, error_chain

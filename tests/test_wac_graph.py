@@ -5,14 +5,39 @@ from __future__ import annotations
 import pytest
 
 from wasmlab.wac._aggregate import TypeAggregator, alternate_lookup_key, are_semver_compatible
-from wasmlab.wac._graph import (ArgumentAlreadyPassed, ArgumentTypeMismatch, CompositionGraph,
-                                ExportAlreadyExists, ImportAlreadyExists, InstanceMissingExport,
-                                InvalidArgumentName, InvalidExportName, InvalidImportName,
-                                NodeIsNotAnInstance, NodeIsNotAnInstantiation, PackageAlreadyRegistered)
+from wasmlab.wac._graph import (
+    ArgumentAlreadyPassed,
+    ArgumentTypeMismatch,
+    CompositionGraph,
+    ExportAlreadyExists,
+    ImportAlreadyExists,
+    InstanceMissingExport,
+    InvalidArgumentName,
+    InvalidExportName,
+    InvalidImportName,
+    NodeIsNotAnInstance,
+    NodeIsNotAnInstantiation,
+    PackageAlreadyRegistered,
+)
 from wasmlab.wac._package import Package, PackageError, wat_to_bytes
-from wasmlab.wac._types import (AliasType, Borrow, EnumType, FuncType, Interface, ItemKind, Own,
-                                Primitive, RecordType, Resource, ResourceAlias, SubtypeChecker,
-                                SubtypeError, Types, World, error_chain)
+from wasmlab.wac._types import (
+    AliasType,
+    Borrow,
+    EnumType,
+    FuncType,
+    Interface,
+    ItemKind,
+    Own,
+    Primitive,
+    RecordType,
+    Resource,
+    ResourceAlias,
+    SubtypeChecker,
+    SubtypeError,
+    Types,
+    World,
+    error_chain,
+)
 
 U32, STRING = Primitive("u32"), Primitive("string")
 

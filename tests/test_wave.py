@@ -12,15 +12,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from wasmlab import wave
-from wasmlab._wittypes import EnumT, FlagsT, ListT, OptionT, Prim, RecordT, ResultT, TupleT, VariantT
-from wasmlab.errors import ArgumentError, ToolError
-from wasmlab.wasi03 import wasmtime_cli
-from wasmlab.values import Err, Ok, Some, Variant
-
 from conftest import run_cli
 from kitchen_sink import kitchen_sink
+
+from wasmlab import wave
+from wasmlab.errors import ArgumentError, ToolError
+from wasmlab.runtime.wasmtime_command import wasmtime_cli
+from wasmlab.values import Err, Ok, Some, Variant
+from wasmlab.wittypes import EnumT, FlagsT, ListT, OptionT, Prim, RecordT, ResultT, TupleT, VariantT
 
 U8, U32, S32, F32, F64 = Prim("u8"), Prim("u32"), Prim("s32"), Prim("f32"), Prim("f64")
 CHAR, STRING, BOOL = Prim("char"), Prim("string"), Prim("bool")
@@ -168,7 +167,7 @@ def kitchen_wasm():
 
 
 def _call(capsys, *argv) -> tuple[int, str, str]:
-    from wasmlab.cli import main
+    from wasmlab.cli.main import main
 
     code = main(["call", *argv])
     out, err = capsys.readouterr()

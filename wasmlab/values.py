@@ -24,7 +24,7 @@ import enum
 import functools
 import re
 
-from ._wittypes import EnumT, RecordT
+from wasmlab.wittypes import EnumT, RecordT
 
 __all__ = ["Some", "Ok", "Err", "Variant", "Flags", "Resource", "record_class", "enum_class", "py_name"]
 
@@ -166,7 +166,7 @@ class Resource:
 
 
 def _dropped_error(name: str):
-    from .errors import WasmlabError
+    from wasmlab.errors import WasmlabError
 
     return WasmlabError(f"this {name} handle was dropped", hint="make a new one; a dropped handle is gone for good")
 
@@ -178,7 +178,7 @@ def record_class(ty: RecordT) -> type:
     cls = dataclasses.make_dataclass(_camel(ty.name), fields, eq=True, repr=False)
 
     def __repr__(self):
-        from .wave import format as wave_format
+        from wasmlab.wave import format as wave_format
 
         try:
             return wave_format(self, ty)
@@ -208,11 +208,11 @@ def _wave(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        from .wave import format_float
+        from wasmlab.wave import format_float
 
         return format_float(value)
     if isinstance(value, str):
-        from .wave import quote_string
+        from wasmlab.wave import quote_string
 
         return quote_string(value)
     if isinstance(value, (bytes, bytearray)):

@@ -19,10 +19,24 @@ import struct
 import unicodedata
 from decimal import Decimal
 
-from . import values as V
-from ._wittypes import (BorrowT, EnumT, FixedListT, FlagsT, ListT, OptionT, OwnT, Prim, RecordT, ResultT, TupleT,
-                        Type, VariantT, unalias)
-from .errors import ArgumentError, Location
+from wasmlab import values as V
+from wasmlab.errors import ArgumentError, Location
+from wasmlab.wittypes import (
+    BorrowT,
+    EnumT,
+    FixedListT,
+    FlagsT,
+    ListT,
+    OptionT,
+    OwnT,
+    Prim,
+    RecordT,
+    ResultT,
+    TupleT,
+    Type,
+    VariantT,
+    unalias,
+)
 
 __all__ = ["parse", "format", "parse_call", "parse_arguments", "quote_string", "quote_char", "format_float",
            "KEYWORDS"]

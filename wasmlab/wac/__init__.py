@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import os
 
-from ._ast import Document
-from ._parser import parse_document
-from ._resolver import Resolution, resolve_document
-from .compose import compose, encode_resolution, plug, plug_files
+from wasmlab.wac._ast import Document
+from wasmlab.wac._parser import parse_document
+from wasmlab.wac._resolver import Resolution, resolve_document
 
-__all__ = ["parse", "resolve", "Document", "Resolution", "compose", "encode_resolution", "plug", "plug_files"]
+__all__ = ["parse", "resolve", "Document", "Resolution"]
 
 
 def parse(text: str, origin: str = "<wac>") -> Document:

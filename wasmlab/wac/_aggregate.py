@@ -15,11 +15,37 @@ from __future__ import annotations
 
 import re
 
-from ._types import (AliasType, Borrow, DefinedType, EnumType, FixedSizeListType, FlagsType,
-                     FuncType, FutureType, Interface, ItemKind, ListType, ModuleType, OptionType,
-                     Own, Primitive, RecordType, Resource, ResourceAlias, ResultType, StreamType,
-                     SubtypeChecker, SubtypeError, TupleType, Types, UsedType, VariantType, World,
-                     _key, type_desc)
+from wasmlab.wac._types import (
+    AliasType,
+    Borrow,
+    DefinedType,
+    EnumType,
+    FixedSizeListType,
+    FlagsType,
+    FuncType,
+    FutureType,
+    Interface,
+    ItemKind,
+    ListType,
+    ModuleType,
+    OptionType,
+    Own,
+    Primitive,
+    RecordType,
+    Resource,
+    ResourceAlias,
+    ResultType,
+    StreamType,
+    SubtypeChecker,
+    SubtypeError,
+    TupleType,
+    Types,
+    UsedType,
+    VariantType,
+    World,
+    _key,
+    type_desc,
+)
 
 __all__ = ["TypeAggregator", "alternate_lookup_key", "are_semver_compatible"]
 

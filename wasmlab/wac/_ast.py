@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Union
 
-from ._lexer import Span
+from wasmlab.wac._lexer import Span
 
 __all__ = [
     "Span", "DocComment", "Ident", "String", "PackageName", "PackagePath", "PackageDirective", "Document",

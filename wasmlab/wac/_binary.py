@@ -384,7 +384,7 @@ class _ComponentReader:
             r.vec(lambda: self._core_valtype(r))
             return None
         if b == 0x50:
-            from ._types import ModuleType
+            from wasmlab.wac._types import ModuleType
             imports, exports = {}, {}
             local_types: list = []
             for _ in range(r.u32()):
@@ -421,7 +421,7 @@ class _ComponentReader:
         return (params, results)
 
     def _core_importdesc(self, r: _Reader, local_types):
-        from ._types import CoreExtern
+        from wasmlab.wac._types import CoreExtern
         b = r.byte()
         if b == 0x00:
             idx = r.u32()
@@ -648,7 +648,7 @@ class _ComponentReader:
         if sort in ("func", "instance", "component", "value"):
             return (sort, scope.space(sort)[index])
         if sort == "module":
-            from ._types import ModuleType
+            from wasmlab.wac._types import ModuleType
             return ("module", scope.modules[index] or ModuleType())
         raise BinaryFormatError("unsupported export sort")
 

@@ -21,11 +21,35 @@ from __future__ import annotations
 
 import re
 
-from ._aggregate import TypeAggregator
-from ._types import (AliasType, Borrow, DefinedType, EnumType, FixedSizeListType, FlagsType,
-                     FuncType, FutureType, Interface, ItemKind, ListType, ModuleType, OptionType,
-                     Own, Primitive, RecordType, Resource, ResultType, StreamType, SubtypeChecker,
-                     SubtypeError, TupleType, VariantType, World, _key, resolve_resource)
+from wasmlab.wac._aggregate import TypeAggregator
+from wasmlab.wac._types import (
+    AliasType,
+    Borrow,
+    DefinedType,
+    EnumType,
+    FixedSizeListType,
+    FlagsType,
+    FuncType,
+    FutureType,
+    Interface,
+    ItemKind,
+    ListType,
+    ModuleType,
+    OptionType,
+    Own,
+    Primitive,
+    RecordType,
+    Resource,
+    ResultType,
+    StreamType,
+    SubtypeChecker,
+    SubtypeError,
+    TupleType,
+    VariantType,
+    World,
+    _key,
+    resolve_resource,
+)
 
 __all__ = ["encode_graph", "package_import_name"]
 
@@ -559,7 +583,7 @@ def package_import_name(package) -> str:
 # --- the graph encoder --------------------------------------------------------------------------
 
 def _toposort(graph) -> list[int]:
-    from ._graph import GraphContainsCycle
+    from wasmlab.wac._graph import GraphContainsCycle
     nodes = graph.node_ids()
     discovered: set = set()
     finished: set = set()
@@ -596,7 +620,7 @@ def _sort_of(kind: ItemKind) -> str:
 
 def encode_graph(graph, *, define_components: bool = True, validate: bool = True,
                  processor: tuple[str, str] | None = None) -> bytes:
-    from ._graph import ValidationFailure
+    from wasmlab.wac._graph import ValidationFailure
 
     data = _encode(graph, define_components, processor, package_import_name)
     if validate:
@@ -606,7 +630,7 @@ def encode_graph(graph, *, define_components: bool = True, validate: bool = True
             # which the reference writes for imported packages: validate the same component
             # with plain names for those imports instead.
             checked = _encode(graph, define_components, processor, _validation_import_name)
-        from .._toolchain import wasm_tools
+        from wasmlab.toolchain.tools import wasm_tools
         result = wasm_tools("validate", "--features", "all", input=checked, check=False)
         if not result.ok:
             err = ValidationFailure()
@@ -621,7 +645,7 @@ def _validation_import_name(package) -> str:
 
 
 def _encode(graph, define_components: bool, processor, dep_name) -> bytes:
-    from ._graph import ImplicitImportConflict, ImportTypeMergeConflict
+    from wasmlab.wac._graph import ImplicitImportConflict, ImportTypeMergeConflict
     state = _State()
     order = _toposort(graph)
     import_nodes = [n for n in order if graph[n].kind == "import"]

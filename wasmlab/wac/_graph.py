@@ -37,9 +37,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ._names import parse_extern_name
-from ._types import (DefinedType, FuncType, component_types, Interface, ItemKind, Resource, SubtypeChecker,
-                     SubtypeError, Types, World)
+from wasmlab.wac._names import parse_extern_name
+from wasmlab.wac._types import (
+    DefinedType,
+    FuncType,
+    Interface,
+    ItemKind,
+    Resource,
+    SubtypeChecker,
+    SubtypeError,
+    Types,
+    World,
+    component_types,
+)
 
 __all__ = [
     "CompositionGraph", "Node", "GraphError", "TypeAlreadyDefined", "CannotDefineResource",
@@ -438,6 +448,6 @@ class CompositionGraph:
     def encode(self, *, define_components: bool = True, validate: bool = True,
                processor: tuple[str, str] | None = None) -> bytes:
         """Encode the graph as a component (see ``_encoder.encode_graph``)."""
-        from ._encoder import encode_graph
+        from wasmlab.wac._encoder import encode_graph
         return encode_graph(self, define_components=define_components, validate=validate,
                             processor=processor)

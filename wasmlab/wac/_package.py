@@ -20,12 +20,34 @@ import os
 import tempfile
 from pathlib import Path
 
-from ._binary import BinaryFormatError, TId, is_component, read_component
-from ._names import parse_extern_name
-from ._types import (AliasType, EnumType, FixedSizeListType, FlagsType, FuncType, FutureType,
-                     Interface, ItemKind, ListType, ModuleType, OptionType, Primitive, RecordType,
-                     Resource, ResourceAlias, ResultType, StreamType, TupleType, Types, UsedType,
-                     VariantType, World, Own, Borrow)
+from wasmlab.wac._binary import BinaryFormatError, TId, is_component, read_component
+from wasmlab.wac._names import parse_extern_name
+from wasmlab.wac._types import (
+    AliasType,
+    Borrow,
+    EnumType,
+    FixedSizeListType,
+    FlagsType,
+    FuncType,
+    FutureType,
+    Interface,
+    ItemKind,
+    ListType,
+    ModuleType,
+    OptionType,
+    Own,
+    Primitive,
+    RecordType,
+    Resource,
+    ResourceAlias,
+    ResultType,
+    StreamType,
+    TupleType,
+    Types,
+    UsedType,
+    VariantType,
+    World,
+)
 
 __all__ = ["Package", "PackageError", "wat_to_bytes", "wit_to_bytes"]
 
@@ -35,7 +57,7 @@ class PackageError(Exception):
 
 
 def wat_to_bytes(text: str | bytes) -> bytes:
-    from .._toolchain import wasm_tools
+    from wasmlab.toolchain.tools import wasm_tools
     raw = text.encode() if isinstance(text, str) else text
     result = wasm_tools("parse", input=raw, check=False)
     if not result.ok:
@@ -44,7 +66,7 @@ def wat_to_bytes(text: str | bytes) -> bytes:
 
 
 def wit_to_bytes(path: str | os.PathLike) -> bytes:
-    from .._toolchain import wasm_tools
+    from wasmlab.toolchain.tools import wasm_tools
     result = wasm_tools("component", "wit", os.fspath(path), "--wasm", check=False)
     if not result.ok:
         raise PackageError(result.stderr.strip() or "invalid WIT")
@@ -99,7 +121,7 @@ class Package:
 
 
 def _raise_if_invalid(data: bytes) -> None:
-    from .._toolchain import wasm_tools
+    from wasmlab.toolchain.tools import wasm_tools
     result = wasm_tools("validate", "--features", "all", input=data, check=False)
     if not result.ok:
         message = result.stderr.strip().splitlines()[0] if result.stderr.strip() else "invalid component"
@@ -109,7 +131,7 @@ def _raise_if_invalid(data: bytes) -> None:
 def _read_through_wit(data: bytes):
     """A component the binary reader does not follow: read its world from the WIT that
     ``wasm-tools component wit`` decodes from it (same types, as WIT would order them)."""
-    from .._toolchain import wasm_tools
+    from wasmlab.toolchain.tools import wasm_tools
     with tempfile.NamedTemporaryFile(suffix=".wasm", delete=False) as f:
         f.write(data)
         tmp = f.name

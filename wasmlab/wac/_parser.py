@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from ..errors import Location, WacError
-from . import _ast as ast
-from ._lexer import LexError, Lexer, Span, Tok, Token, find_invalid_input
+from wasmlab.errors import Location, WacError
+from wasmlab.wac import _ast as ast
+from wasmlab.wac._lexer import Lexer, LexError, Span, Tok, Token, find_invalid_input
 
 __all__ = ["parse_document", "located_error", "is_valid_semver"]
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._aggregate import are_semver_compatible
-from ._graph import CompositionGraph, GraphError
-from ._package import Package
-from ._types import SubtypeChecker, SubtypeError
+from wasmlab.wac._aggregate import are_semver_compatible
+from wasmlab.wac._graph import CompositionGraph, GraphError
+from wasmlab.wac._package import Package
+from wasmlab.wac._types import SubtypeChecker, SubtypeError
 
 __all__ = ["plug_graph", "plug_bytes", "plug_files", "PlugError", "NO_PLUG_HAPPENED"]
 

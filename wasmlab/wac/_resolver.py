@@ -18,16 +18,47 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import WacError
-from . import _ast as ast
-from ._graph import (ArgumentTypeMismatch, CompositionGraph, ExportAlreadyExists, ExportConflict,
-                     ImportAlreadyExists, InvalidArgumentName, InvalidExportName, InvalidImportName)
-from ._lexer import Span
-from ._package import PackageError
-from ._parser import located_error
-from ._types import (AliasType, Borrow, DefinedType, EnumType, FlagsType, FuncType, Interface, ItemKind,
-                     ListType, component_types, OptionType, Own, Primitive, RecordType, Resource, ResourceAlias, ResultType,
-                     SubtypeChecker, SubtypeError, TupleType, UsedType, VariantType, World, error_chain)
+from wasmlab.errors import WacError
+from wasmlab.wac import _ast as ast
+from wasmlab.wac._graph import (
+    ArgumentTypeMismatch,
+    CompositionGraph,
+    ExportAlreadyExists,
+    ExportConflict,
+    ImportAlreadyExists,
+    InvalidArgumentName,
+    InvalidExportName,
+    InvalidImportName,
+)
+from wasmlab.wac._lexer import Span
+from wasmlab.wac._package import PackageError
+from wasmlab.wac._parser import located_error
+from wasmlab.wac._types import (
+    AliasType,
+    Borrow,
+    DefinedType,
+    EnumType,
+    FlagsType,
+    FuncType,
+    Interface,
+    ItemKind,
+    ListType,
+    OptionType,
+    Own,
+    Primitive,
+    RecordType,
+    Resource,
+    ResourceAlias,
+    ResultType,
+    SubtypeChecker,
+    SubtypeError,
+    TupleType,
+    UsedType,
+    VariantType,
+    World,
+    component_types,
+    error_chain,
+)
 
 __all__ = ["Resolution", "resolve_document", "collect_package_references", "PackageSource"]
 
@@ -66,7 +97,7 @@ class Resolution:
         Encoding errors that concern the document (an explicit import clashing with an implicit
         one, implicit imports of conflicting types) are located like the reference locates them.
         """
-        from ._graph import ImplicitImportConflict, ImportTypeMergeConflict, ValidationFailure
+        from wasmlab.wac._graph import ImplicitImportConflict, ImportTypeMergeConflict, ValidationFailure
 
         try:
             return self.graph.encode(define_components=define_components, validate=validate, processor=processor)
@@ -251,7 +282,7 @@ def _package_key_text(name: str, version: str | None) -> str:
 
 def _load_package_path(path: Path) -> bytes:
     """A component's bytes from a .wasm, a .wat, or a WIT folder or file (through wasm-tools)."""
-    from ._package import wat_to_bytes, wit_to_bytes
+    from wasmlab.wac._package import wat_to_bytes, wit_to_bytes
 
     if path.is_dir() or path.suffix == ".wit":
         return wit_to_bytes(path)
@@ -921,7 +952,7 @@ class _Resolver:
             raise ResolveError(f"unknown package `{name}`", span, f"unknown package `{name}`")
         data = source.data
         if isinstance(data, (bytes, bytearray)):
-            from ._package import Package
+            from wasmlab.wac._package import Package
 
             try:
                 package = Package.from_bytes(name, version, bytes(data), self.graph.types)

@@ -1,0 +1,156 @@
+"""``wasmlab wac ...``: the ``wac`` command line (parse, resolve, compose, plug) over wasmlab.wac.
+
+Errors print as the reference's message, then ``file:line:col`` and the source line with a
+caret; the exit status is 1 and there is no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from wasmlab.api import __version__
+from wasmlab.errors import WacError, WasmlabError
+
+__all__ = ["main", "run_parse", "run_resolve", "run_compose", "run_plug", "PROCESSOR"]
+
+PROCESSOR = ("wasmlab", __version__)  # the producers section's processed-by entry of composed components
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WacError(f"failed to read `{path}`: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise WacError(f"`{path}` is not UTF-8 text") from None
+
+
+def _dep_mapping(values: list[str]) -> dict[str, str]:
+    deps: dict[str, str] = {}
+    for value in values or []:
+        name, sep, path = value.partition("=")
+        if not sep or not name or not path:
+            raise WacError(f"invalid dependency `{value}`", hint="write --dep ns:name=PATH")
+        deps[name] = path
+    return deps
+
+
+def run_parse(path: str) -> str:
+    """Parse the file at ``path`` (``wasmlab wac parse``): the syntax tree as the reference's JSON."""
+    from wasmlab.wac import parse
+    from wasmlab.wac._ast import to_reference_json
+
+    document = parse(_read(path), origin=path)
+    return json.dumps(to_reference_json(document), indent=2, ensure_ascii=False)
+
+
+def run_resolve(path: str, *, deps_dir: str | None = None, deps: dict[str, str] | None = None) -> str:
+    """Resolve the file at ``path`` and return its composition graph as DOT (``wasmlab wac resolve``)."""
+    from wasmlab.wac import resolve
+
+    resolution = resolve(_read(path), origin=path, deps_dir=deps_dir, deps=deps or {})
+    return resolution.to_dot()
+
+
+def _parse(args) -> int:
+    print(run_parse(args.file))
+    return 0
+
+
+def _resolve(args) -> int:
+    dot = run_resolve(args.file, deps_dir=args.deps_dir, deps=_dep_mapping(args.dep))
+    sys.stdout.write(dot if dot.endswith("\n") else dot + "\n")
+    return 0
+
+
+def run_compose(path: str, *, deps_dir: str | None = None, deps: dict[str, str] | None = None,
+                import_dependencies: bool = False, processor: tuple[str, str] = PROCESSOR) -> bytes:
+    """Resolve and encode the file at ``path`` (``wasmlab wac compose``); returns the component bytes."""
+    from wasmlab.wac import resolve
+
+    resolution = resolve(_read(path), origin=path, deps_dir=deps_dir, deps=deps or {})
+    return resolution.encode(define_components=not import_dependencies, processor=processor)
+
+
+def run_plug(socket: str, plugs: list[str]) -> bytes:
+    """Plug the exports of ``plugs`` into the imports of ``socket`` (``wasmlab wac plug``)."""
+    try:
+        from wasmlab.wac._plug import PlugError, plug_files
+    except ImportError:
+        raise WacError("`wasmlab wac plug` is not available yet: the plug support is missing") from None
+    for path in [socket, *plugs]:
+        if not Path(path).is_file():
+            raise WacError(f"failed to read `{path}`: no such file")
+    try:
+        return plug_files(socket, plugs)
+    except PlugError as exc:
+        raise WacError(str(exc)) from None
+
+
+def _write(output: str, wasm: bytes) -> int:
+    out = Path(output)
+    try:
+        out.write_bytes(wasm)
+    except OSError as exc:
+        raise WacError(f"failed to write `{output}`: {exc.strerror or exc}") from None
+    print(f"wrote {out} ({len(wasm)} bytes)", file=sys.stderr)
+    return 0
+
+
+def _compose(args) -> int:
+    wasm = run_compose(args.file, deps_dir=args.deps_dir, deps=_dep_mapping(args.dep),
+                       import_dependencies=args.import_dependencies)
+    return _write(args.output, wasm)
+
+
+def _plug(args) -> int:
+    return _write(args.output, run_plug(args.socket, args.plug))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wasmlab wac", description="WebAssembly Compositions (WAC), "
+                                     "as bytecodealliance/wac defines them.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("parse", help="parse a WAC document and print its syntax tree as JSON (or the error "
+                       "and its location)")
+    p.add_argument("file")
+    p.set_defaults(run=_parse)
+
+    def deps_options(p):
+        p.add_argument("--deps-dir", metavar="DIR", help="packages laid out as DIR/ns/name.wasm, "
+                       ".wat, or DIR/ns/name/ holding WIT")
+        p.add_argument("--dep", action="append", default=[], metavar="NS:NAME=PATH",
+                       help="the package NS:NAME is the file or WIT folder PATH (repeatable)")
+
+    p = sub.add_parser("resolve", help="resolve a WAC document and print its composition graph as DOT")
+    p.add_argument("file")
+    deps_options(p)
+    p.set_defaults(run=_resolve)
+
+    p = sub.add_parser("compose", help="compose the components of a WAC document into one component")
+    p.add_argument("file")
+    deps_options(p)
+    p.add_argument("--import-dependencies", action="store_true",
+                   help="import the packages (unlocked-dep=<ns:name>) instead of embedding them")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.wasm")
+    p.set_defaults(run=_compose)
+
+    p = sub.add_parser("plug", help="plug the exports of components into the imports of a socket")
+    p.add_argument("socket")
+    p.add_argument("--plug", action="append", required=True, metavar="PLUG", help="repeatable")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.wasm")
+    p.set_defaults(run=_plug)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except WasmlabError as err:
+        print(err.render(), file=sys.stderr)
+        return 1

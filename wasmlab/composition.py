@@ -1,0 +1,348 @@
+"""Composing components in a notebook: WAC text in, an ordinary :class:`wasmlab.Component` out.
+
+    calc = wasmlab.compose('''
+        package demo:app;
+        let adder = new demo:adder { ... };
+        let calc = new demo:calculator { add: adder.add, ... };
+        export calc.calculate;
+    ''', name="app", namespace=globals())
+    calc.calculate("1 + 2")
+
+Where a package ``ns:name`` comes from, first match wins:
+
+1. ``packages={"ns:name": value}`` - a :class:`~wasmlab.Component`, component bytes, or a path
+   (``.wasm``, ``.wat``, a WIT folder); ``%%wac --dep ns:name=VAR_OR_PATH`` fills this in.
+2. A component of the session (``namespace``; by default the running notebook's variables): one
+   whose ``.name`` is ``ns:name``, else the variable called ``name`` (``-`` read as ``_``) if it
+   holds a component.
+   So ``%%component adder ...`` is what ``new demo:adder { ... }`` instantiates.
+3. A WIT package defined earlier (``%%wit``), for its interfaces and worlds.  A package the
+   document only takes types from (``import x: ns:name/iface``), not instantiates, is looked
+   for here before step 2.
+4. ``deps={"ns:name": path}``, then ``deps_dir`` laid out as wac expects (``DIR/ns/name.wasm``,
+   ``DIR/ns/name.wat``, ``DIR/ns/name/`` holding WIT).
+
+The result embeds every component it instantiates (a self-contained component that wasmtime
+runs); ``import_dependencies=True`` imports them instead as ``unlocked-dep=<ns:name>``, as
+``wac compose --import-dependencies`` does.  ``component.composition`` describes the
+composition (``.graph``, the :class:`CompositionGraph`; its picture displays in the notebook).
+
+:func:`plug` wires each plug's exports into the socket's imports of the same name (``wac plug``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wasmlab import views
+from wasmlab.errors import WacError
+from wasmlab.views import Displayable
+from wasmlab.wac._graph import (
+    CompositionGraph,
+    GraphError,
+    ImplicitImportConflict,
+    ImportTypeMergeConflict,
+    ValidationFailure,
+)
+from wasmlab.wac._package import PackageError
+from wasmlab.wac._types import error_chain
+
+__all__ = ["compose", "compose_bytes", "encode_resolution", "plug", "plug_files", "Composition",
+           "session_packages"]
+
+PRODUCER = ("wasmlab", "0.1.0")
+
+
+def _chain_detail(err: BaseException | None) -> tuple[list[str], str | None]:
+    chain = error_chain(err) if err is not None else []
+    return chain, ("\n".join(f"caused by: {m}" for m in chain) or None)
+
+
+def encode_resolution(resolution, *, import_dependencies: bool = False, processor=PRODUCER) -> bytes:
+    """Encode a resolved document (``wasmlab.wac.resolve``) as a component; errors located."""
+    from wasmlab.wac._parser import located_error
+
+    doc = resolution.document
+    try:
+        return resolution.graph.encode(define_components=not import_dependencies, processor=processor)
+    except ImplicitImportConflict as e:
+        err = located_error(
+            f"import `{e.name}` conflicts with an item that was implicitly imported by an "
+            f"instantiation of `{e.package}`", resolution.import_spans[e.import_node], doc.source,
+            doc.origin, label="explicit import here",
+            hint="rename the explicit import, or pass the instantiation that argument explicitly")
+        err.causes = []
+        raise err from None
+    except ImportTypeMergeConflict as e:
+        chain, detail = _chain_detail(e.__cause__)
+        err = located_error(
+            f"failed to merge the type definition for implicit import `{e.import_name}` due to "
+            f"conflicting types", resolution.instantiation_spans[e.second], doc.source, doc.origin,
+            label="conflicting instantiation here")
+        err.detail, err.causes = detail, chain
+        raise err from None
+    except ValidationFailure as e:
+        chain, detail = _chain_detail(e.__cause__)
+        err = WacError("encoding produced a component that failed validation", detail=detail)
+        err.causes = chain
+        raise err from None
+    except GraphError as e:
+        chain, detail = _chain_detail(e.__cause__)
+        raise WacError(str(e), detail=detail) from None
+
+
+def _is_component(value) -> bool:
+    return hasattr(value, "wasm_path") and hasattr(value, "resolve")
+
+
+def session_packages(referenced, namespace: dict | None, instantiated: set | None = None) -> dict:
+    """Packages for ``referenced`` names found among the session's components and WIT.
+
+    A package the document instantiates (``new ns:name``) is looked for among components first;
+    one it only takes types from (``import x: ns:name/iface``) among WIT packages first."""
+    from wasmlab.toolchain.wit import registry
+
+    found = {}
+    components = {}
+    if namespace:
+        for var, value in namespace.items():
+            if _is_component(value) and not var.startswith("_"):
+                components.setdefault(var, value)
+    by_declared = {c.name: c for c in components.values()}
+    for name, version in referenced:
+        key = name if version is None else f"{name}@{version}"
+        short = name.partition(":")[2].replace("-", "_")
+        wit = registry.find(key) or (registry.find(name) if version is None else None)
+        wit = wit if wit is not None and wit.name.partition("@")[0] == name else None
+        if key in by_declared:
+            found[key] = by_declared[key]
+        elif name in by_declared:
+            found[name] = by_declared[name]
+        elif short in components and (wit is None or instantiated is None or name in instantiated):
+            found[key] = components[short]
+        elif wit is not None:
+            found[key] = _wit_package_bytes(wit.name)
+    return found
+
+
+_NEW = re.compile(r"\bnew\s+([A-Za-z0-9-]+(?::[A-Za-z0-9-]+)+)")
+
+
+def instantiated_packages(wac_source: str) -> set:
+    """Package names the document instantiates (``new ns:name``), read from its text."""
+    return set(_NEW.findall(wac_source))
+
+
+def _notebook_namespace() -> dict | None:
+    """The variables of the running IPython session, if any."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    return getattr(shell, "user_ns", None)
+
+
+def _wit_package_bytes(package: str) -> bytes:
+    from wasmlab.toolchain.wit import registry
+    from wasmlab.wac._package import wit_to_bytes
+
+    with tempfile.TemporaryDirectory(prefix="wasmlab-wac-") as tmp:
+        root = registry.materialize(package, Path(tmp) / "pkg")
+        return wit_to_bytes(root)
+
+
+def compose_bytes(wac_source: str, *, origin: str = "<wac>", packages: dict | None = None,
+                  namespace: dict | None = None, deps: dict | None = None,
+                  deps_dir: str | os.PathLike | None = None, import_dependencies: bool = False,
+                  session: bool = True):
+    """Parse, resolve and encode; returns ``(resolution, wasm bytes)``.  Raises located WacError.
+
+    ``session=False`` looks for packages only in ``packages``, ``deps`` and ``deps_dir`` (as the
+    ``wac`` command does), not among the session's components and WIT."""
+    from wasmlab.wac import parse, resolve
+    from wasmlab.wac._resolver import ResolveError, _to_wac_error, collect_package_references
+
+    document = parse(wac_source, origin)
+    given = dict(packages or {})
+    if namespace is None and session:
+        namespace = _notebook_namespace()
+    try:
+        referenced = collect_package_references(document)
+    except ResolveError as exc:
+        raise _to_wac_error(exc, document) from None
+    missing = [ref for ref in referenced
+               if (ref[0] if ref[1] is None else f"{ref[0]}@{ref[1]}") not in given and ref[0] not in given]
+    if session:
+        for key, value in session_packages(missing, namespace, instantiated_packages(wac_source)).items():
+            given.setdefault(key, value)
+    try:
+        resolution = resolve(document, packages=given, deps=deps, deps_dir=deps_dir)
+    except WacError as err:
+        if err.message.startswith("unknown package") and err.hint is None:
+            err.hint = ("bind a component to a variable of that name (%%component NAME ...), pass "
+                        "--dep ns:name=VAR_OR_PATH, or put it in a --deps-dir")
+        raise
+    return resolution, encode_resolution(resolution, import_dependencies=import_dependencies)
+
+
+def compose(wac_source: str, *, name: str = "composition", packages: dict | None = None,
+            namespace: dict | None = None, deps: dict | None = None,
+            deps_dir: str | os.PathLike | None = None, import_dependencies: bool = False,
+            origin: str = "<wac>"):
+    """Compose components with a WAC document; returns a callable :class:`wasmlab.Component`
+    (with ``import_dependencies`` a :class:`Composition` whose ``.wasm`` imports them)."""
+    from wasmlab.runtime.component import load
+
+    resolution, data = compose_bytes(wac_source, origin=origin, packages=packages, namespace=namespace,
+                                     deps=deps, deps_dir=deps_dir, import_dependencies=import_dependencies)
+    if import_dependencies:
+        # a component that imports the components it instantiates cannot run on its own:
+        # the encoded bytes are in ``.wasm`` of the Composition returned instead
+        return Composition(resolution.graph, name, data, component=None)
+    component = load(data, name=name)
+    component.composition = Composition(resolution.graph, name, data, component=component)
+    return component
+
+
+def _plug_error(exc: BaseException) -> WacError:
+    chain, detail = _chain_detail(exc.__cause__)
+    err = WacError(str(exc), detail=detail)
+    err.causes = chain
+    return err
+
+
+def plug(socket, *plugs, name: str | None = None):
+    """Plug the exports of ``plugs`` (components) into the matching imports of ``socket``."""
+    from wasmlab.runtime.component import load
+    from wasmlab.wac._plug import PlugError, plug_bytes
+
+    if not plugs:
+        raise WacError("give at least one plug", hint="wasmlab.plug(socket, plug1, plug2, ...)")
+    try:
+        graph, data = plug_bytes(_wasm(socket), [(_stem(p), _wasm(p)) for p in plugs])
+    except (PlugError, PackageError) as exc:
+        raise _plug_error(exc) from None
+    result_name = name or f"{_stem(socket)}_plugged"
+    component = load(data, name=result_name)
+    component.composition = Composition(graph, result_name, data, component=component)
+    return component
+
+
+def plug_files(socket_path, plug_paths) -> bytes:
+    """``wasmlab wac plug SOCKET --plug PLUG...``: the encoded component (errors as WacError)."""
+    from wasmlab.wac._plug import PlugError
+    from wasmlab.wac._plug import plug_files as _plug_files
+
+    try:
+        return _plug_files(socket_path, plug_paths)
+    except (PlugError, PackageError) as exc:
+        raise _plug_error(exc) from None
+
+
+def _wasm(value) -> bytes:
+    if _is_component(value):
+        return Path(value.wasm_path).read_bytes()
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    return Path(value).read_bytes()
+
+
+def _stem(value) -> str:
+    if _is_component(value):
+        return value.name
+    if isinstance(value, (str, os.PathLike)):
+        return Path(value).stem
+    return "component"
+
+
+# --- what a composition is made of, for people ------------------------------------------------
+
+@dataclass
+class Composition(Displayable):
+    """The instances of a composition, how their imports are satisfied, and what it exports."""
+
+    graph: CompositionGraph
+    name: str
+    wasm: bytes
+    component: object = None
+    instances: list = field(default_factory=list)     # (node, label, package key)
+    wires: list = field(default_factory=list)         # (from node or "host:...", to node, label)
+    host_imports: list = field(default_factory=list)  # (import name, [instantiation nodes])
+    exports: list = field(default_factory=list)       # (name, node providing it, export of it)
+
+    def __post_init__(self):
+        g = self.graph
+        for n in g.node_ids():
+            node = g[n]
+            if node.kind == "instantiation":
+                self.instances.append((n, node.name or f"#{n}", g.package(node.package).key))
+        host: dict[str, list] = {}
+        for n, _, _ in self.instances:
+            node = g[n]
+            for import_name, source in g.get_instantiation_arguments(n)[::-1]:
+                origin, export = self._origin(source)
+                self.wires.append((origin, n, import_name if export in (None, import_name)
+                                   else f"{export} -> {import_name}"))
+            world = g.package(node.package).ty
+            for i, import_name in enumerate(world.imports):
+                if i not in node.satisfied:
+                    host.setdefault(import_name, []).append(n)
+        self.host_imports = list(host.items())
+        for export_name, n in g.exports().items():
+            origin, export = self._origin(n)
+            self.exports.append((export_name, origin, export))
+
+    def _origin(self, node: int):
+        """The instance (or import) an item comes from, and the export name it has there."""
+        g = self.graph
+        item = g[node]
+        if item.kind == "alias":
+            source, export = g.get_alias_source(node)
+            return source, export
+        if item.kind == "import":
+            return f"import:{item.import_name}", None
+        return node, None
+
+    def label(self, origin) -> str:
+        if isinstance(origin, str):
+            return origin.partition(":")[2]
+        for n, label, _ in self.instances:
+            if n == origin:
+                return label
+        return f"#{origin}"
+
+    def text(self) -> str:
+        lines = [f"composition {self.name}"]
+        width = max([len(label) for _, label, _ in self.instances] + [1])
+        for n, label, key in self.instances:
+            lines.append(f"  {label.ljust(width)} = new {key}")
+            for origin, target, wire in self.wires:
+                if target == n:
+                    source = self.label(origin)
+                    lines.append(f"      {wire} <- {source}")
+            from wasmlab.capabilities import group_imports
+
+            from_host = [name for name, users in self.host_imports if n in users]
+            wasi = group_imports(from_host)
+            if wasi:
+                lines.append(f"      WASI {', '.join(wasi)} <- host")
+            grouped = {name for names in wasi.values() for name in names}
+            for import_name in from_host:
+                if import_name not in grouped:
+                    lines.append(f"      {import_name} <- host")
+        for export_name, origin, export in self.exports:
+            lines.append(f"  export {export_name} <- {self.label(origin)}"
+                         + (f".{export}" if export and export != export_name else ""))
+        return "\n".join(lines)
+
+    def picture(self):
+        return views.make("composition graph", self)
+
+    def __repr__(self) -> str:
+        return self.text()
+
