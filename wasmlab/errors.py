@@ -14,6 +14,7 @@ __all__ = [
     "WitError",
     "BuildError",
     "ToolError",
+    "CacheError",
     "LoadError",
     "LinkError",
     "ArgumentError",
@@ -118,6 +119,12 @@ class ToolError(WasmlabError):
     """An external tool (wasm-tools, componentize-py) is missing or failed unexpectedly."""
 
     kind = "tool error"
+
+
+class CacheError(WasmlabError):
+    """The build cache folder cannot be used (not a folder, not writable)."""
+
+    kind = "cache error"
 
 
 class LoadError(WasmlabError):

@@ -107,10 +107,11 @@ def _call(args) -> int:
 def _run(args) -> int:
     from wasmlab.runtime.component import load
     from wasmlab.runtime.core_modules import load_module
+    from wasmlab.toolchain.tools import wat_is_component
 
     path = Path(args.component)
     head = path.read_bytes()[:8] if path.is_file() else b""
-    is_core = head[4:8] == b"\x01\x00\x00\x00" or (path.suffix == ".wat" and "(component" not in path.read_text()[:200])
+    is_core = head[4:8] == b"\x01\x00\x00\x00" or (path.suffix == ".wat" and not wat_is_component(path.read_text()))
     program = load_module(path) if is_core else load(path)
     # a program run from the shell reads and writes the shell's own stdin, stdout and stderr
     program.grants = dataclasses.replace(_grants(args), inherit_stdio=True)

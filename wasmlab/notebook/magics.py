@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import keyword
-import re
 
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
@@ -117,9 +116,12 @@ class Wasmlab(Magics, Configurable):
         with ``--world`` a core module is wrapped into a component of that world."""
         args = parse_argstring(self.wat, line)
         from wasmlab import api as wasmlab
+        from wasmlab.toolchain.tools import wat_is_component, wat_is_empty
 
         def work(origin):
-            if args.world is not None or re.match(r"\s*(;;[^\n]*\n\s*)*\(\s*component\b", cell):
+            if wat_is_empty(cell):
+                raise WasmlabError("the %%wat cell is empty", hint="write a (module ...) or a (component ...)")
+            if args.world is not None or wat_is_component(cell):
                 return wasmlab.build(world=args.world, wat=cell, name=args.name, origin=origin,
                                      progress=self.progress)
             return wasmlab.load_module(cell, name=args.name, origin=origin)

@@ -99,13 +99,10 @@ def compile_component(wasm_path: Path, *, entry: cache.CacheEntry | None = None,
                       title: str = "compiling") -> wc.Component:
     """Compile (or deserialize the cached compile of) the component at ``wasm_path``."""
     eng = engine(kind)
-    if entry is not None:
-        compiled = entry.compiled(engine_tag(kind))
-        if compiled.is_file():
-            try:
-                return wc.Component.deserialize_file(eng, str(compiled))
-            except wasmtime.WasmtimeError:
-                compiled.unlink(missing_ok=True)  # stale or torn: compile again below
+    if entry is not None:  # the file is mapped, and only once its digest checks out
+        found = entry.load_compiled(engine_tag(kind), lambda path: wc.Component.deserialize_file(eng, str(path)))
+        if found is not None:
+            return found
     reporter = Progress(title, enabled=progress)
     reporter.stage("compiling to native code (first run only)")
     try:

@@ -17,7 +17,14 @@ from pathlib import Path
 from wasmlab.errors import BuildError, Location
 from wasmlab.progress import Progress
 from wasmlab.toolchain import cache
-from wasmlab.toolchain.tools import _strip_color, componentize_py, tool_versions, wasm_tools
+from wasmlab.toolchain.tools import (
+    _strip_color,
+    componentize_py,
+    tool_versions,
+    wasm_tools,
+    wat_is_component,
+    wat_is_empty,
+)
 from wasmlab.toolchain.wit import WitRegistry
 from wasmlab.toolchain.wit import registry as session_registry
 from wasmlab.wittypes import Resolve, World
@@ -67,6 +74,7 @@ def _cached_or_build(kind: str, key_inputs: dict, title: str, produce, *, progre
     reporter = Progress(title, enabled=progress)
     if entry is not None:
         return BuildResult(entry, True, reporter.elapsed)
+    cache.writable_dir()  # a cache that cannot take the result says so before a build, not after
     wasm = produce(reporter)
     reporter.stage("reading its world")
     meta = {"kind": kind, "title": title, **world_of_wasm(wasm)}
@@ -119,7 +127,10 @@ def build_wat(source: str, *, world: str | None = None, origin: str = "<wat>", d
     that implements ``world`` under the canonical ABI's names (embedded and wrapped with
     ``wasm-tools component embed`` + ``component new``)."""
     reg = registry or session_registry
-    is_component = re.match(r"\s*(;;[^\n]*\n\s*|\(;.*?;\)\s*)*\(\s*component\b", source, re.S) is not None
+    if wat_is_empty(source):
+        raise BuildError("the WAT is empty", location=Location(origin, 1, 1, source),
+                         hint="write a (component ...), or a core (module ...) implementing the world")
+    is_component = wat_is_component(source)
     if not is_component and world is None:
         raise BuildError("a core module needs a world to become a component",
                          hint="pass world=... (or --world), or load the module with wasmlab.load_module")
@@ -140,6 +151,9 @@ def build_wat(source: str, *, world: str | None = None, origin: str = "<wat>", d
                 raise _wat_error(parsed.stderr, source, origin, src)
             if is_component:
                 _validate_component(tmp / "core.wasm")
+                if world is not None:
+                    wit_dir, world_name_, _ = _materialized(reg, world, tmp, deps_dir)
+                    _check_targets(tmp / "core.wasm", wit_dir, world_name_, world)
                 return (tmp / "core.wasm").read_bytes()
             wit_dir, world_name_, _ = _materialized(reg, world, tmp, deps_dir)
             reporter.stage("wasm-tools component embed + new")
@@ -189,6 +203,24 @@ def _validate_component(path: Path) -> None:
     result = wasm_tools("validate", path, check=False)
     if not result.ok:
         raise BuildError("the component does not validate", detail=_strip_color(result.stderr).strip())
+
+
+def _check_targets(path: Path, wit_dir: Path, world_name: str, asked: str) -> None:
+    """A ``(component ...)`` built for a world must be one: its imports within the world's, its
+    exports covering them."""
+    result = wasm_tools("component", "targets", wit_dir, "--world", world_name, path, "--color", "never",
+                        check=False)
+    if not result.ok:
+        text = _strip_color(result.stderr).strip()
+        reasons = []
+        for line in text.partition("Caused by:")[2].splitlines():
+            line = re.sub(r"^\s*(\d+:\s*)?|\s*\(at offset 0x[0-9a-f]+\)$", "", line)
+            if line and not line.startswith("type mismatch for import"):  # wasm-tools' framing
+                line = re.sub(r"^missing export named (`[^`]*`)", r"it does not export \1", line)
+                reasons.append(re.sub(r"^missing import named (`[^`]*`)", r"it imports \1, which the world does not", line))
+        raise BuildError(f"the component does not implement the world {asked}",
+                         detail="\n".join(reasons) or text or None,
+                         hint="leave out the world to take the component as it is, or fix its imports and exports")
 
 
 def _dir_fingerprint(path) -> str:

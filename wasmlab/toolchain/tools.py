@@ -10,13 +10,15 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import string
 import subprocess
 import sys
 from pathlib import Path
 
 from wasmlab.errors import ToolError
 
-__all__ = ["wasm_tools_path", "wasm_tools", "componentize_py", "tool_versions", "ToolResult"]
+__all__ = ["wasm_tools_path", "wasm_tools", "componentize_py", "tool_versions", "ToolResult", "wat_is_component",
+           "wat_is_empty"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -147,6 +149,58 @@ def tool_versions() -> dict[str, str]:
         except PackageNotFoundError:
             versions[dist] = "absent"
     return versions
+
+
+# a keyword ends where these stop (the WAT spec's idchar): `(componentx` is no component
+_WAT_IDCHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-./:<=>?@\\^_`|~")
+
+
+def wat_is_component(text: str) -> bool:
+    r"""Whether WAT text is a ``(component ...)`` rather than a core module, as the WAT lexer
+    sees it: whitespace, ``;;`` line comments and nested ``(; block comments ;)`` may come first.
+
+    >>> wat_is_component("(; a (; nested ;) note ;)\n;; and a line\n( component (core module))")
+    True
+    >>> wat_is_component("(module (func))"), wat_is_component(";; (component\n(module)"), wat_is_component("")
+    (False, False, False)
+    """
+    pos = _skip_wat_space(text, 0)
+    if not text.startswith("(", pos):
+        return False
+    pos = _skip_wat_space(text, pos + 1)
+    end = pos + len("component")
+    return text.startswith("component", pos) and (end == len(text) or text[end] not in _WAT_IDCHARS)
+
+
+def wat_is_empty(text: str) -> bool:
+    r"""Whether WAT text holds nothing but whitespace and comments.
+
+    >>> wat_is_empty("  ;; nothing yet\n(; really ;)"), wat_is_empty("(module)")
+    (True, False)
+    """
+    return _skip_wat_space(text, 0) == len(text)
+
+
+def _skip_wat_space(text: str, pos: int) -> int:
+    """The position of the first token at or after ``pos`` (past whitespace and comments)."""
+    while pos < len(text):
+        if text[pos] in " \t\n\r\ufeff":
+            pos += 1
+        elif text.startswith(";;", pos):
+            newline = text.find("\n", pos)
+            pos = len(text) if newline < 0 else newline + 1
+        elif text.startswith("(;", pos):
+            depth, pos = 1, pos + 2
+            while depth and pos < len(text):
+                if text.startswith("(;", pos):
+                    depth, pos = depth + 1, pos + 2
+                elif text.startswith(";)", pos):
+                    depth, pos = depth - 1, pos + 2
+                else:
+                    pos += 1
+        else:
+            break
+    return pos
 
 
 def _strip_color(text: str) -> str:

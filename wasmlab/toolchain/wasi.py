@@ -13,12 +13,25 @@ from pathlib import Path
 
 from wasmlab.errors import ToolError
 
-__all__ = ["wasi_packages", "WASI_VERSIONS"]
+__all__ = ["wasi_packages", "WASI_VERSIONS", "PACKAGE_HEADER", "header_package"]
 
 WASI_PACKAGES = ("io", "clocks", "random", "cli", "filesystem", "sockets", "http")
 # 0.2.0 because tutorials use it, 0.2.6 the newest 0.2 release shipped, 0.3.0 for async.
 WASI_VERSIONS = ("0.2.0", "0.2.6", "0.3.0")
-_HEADER = re.compile(r"^\s*package\s+([\w-]+:[\w-]+)(?:@([\w.+-]+))?\s*;", re.MULTILINE)
+# `package ns:name@version;` opening a WIT file (nested `package ... { }` blocks end in `{`)
+PACKAGE_HEADER = re.compile(r"^\s*package\s+([\w-]+:[\w-]+)(?:@([\w.+-]+))?\s*;", re.MULTILINE)
+
+
+def header_package(text: str) -> str | None:
+    r"""The package a WIT text declares in its header, ``ns:name@version`` (or ``ns:name``).
+
+    >>> header_package("// a comment\npackage acme:shop@0.1.0;\ninterface x {}"), header_package("world w {}")
+    ('acme:shop@0.1.0', None)
+    """
+    match = PACKAGE_HEADER.search(text)
+    if match is None:
+        return None
+    return match.group(1) + (f"@{match.group(2)}" if match.group(2) else "")
 
 
 @functools.lru_cache(maxsize=1)
@@ -47,7 +60,7 @@ def wasi_packages() -> dict[str, Path]:
 def _package_name(entry: Path) -> str | None:
     files = sorted(entry.glob("*.wit")) if entry.is_dir() else [entry]
     for file in files:
-        match = _HEADER.search(file.read_text(encoding="utf-8"))
-        if match and match.group(2):
-            return f"{match.group(1)}@{match.group(2)}"
+        name = header_package(file.read_text(encoding="utf-8"))
+        if name and "@" in name:
+            return name
     return None

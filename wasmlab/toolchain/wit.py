@@ -26,7 +26,6 @@ from wasmlab.wittypes import Resolve, World
 
 __all__ = ["WitPackage", "WitDefinition", "WitRegistry", "define", "registry", "check_paths"]
 
-_HEADER = re.compile(r"^\s*package\s+([\w-]+:[\w-]+)(?:@([\w.+-]+))?\s*;", re.MULTILINE)
 _NESTED = re.compile(r"^\s*package\s+([\w-]+:[\w-]+)(?:@([\w.+-]+))?\s*\{", re.MULTILINE)
 _LOCATION = re.compile(r"-->\s+(.+?):(\d+):(\d+)\s*$", re.MULTILINE)
 _SCRATCH = "wasmlab:cell"
@@ -101,17 +100,19 @@ class WitRegistry:
         """Validate ``source`` (one or more WIT packages) and register what it defines."""
         if not source.strip():
             raise WitError("the cell is empty", hint="write a WIT package, e.g. `package demo:hello;` and an interface")
+        _check_deps_dir(deps_dir)
         defined_here = _declared_packages(source)
         with tempfile.TemporaryDirectory(prefix="wasmlab-wit-") as tmp:
             root = Path(tmp)
             (root / CELL_FILE).write_text(source, encoding="utf-8")
-            if not _HEADER.search(source):
+            if not wasi.PACKAGE_HEADER.search(source):
                 # Only nested `package x:y { ... }` blocks: give the folder a package of its own.
                 (root / "_scratch.wit").write_text(f"package {_SCRATCH};\n", encoding="utf-8")
-            self._write_deps(root / "deps", skip=defined_here, deps_dir=deps_dir)
+            shown = self._write_deps(root / "deps", skip=defined_here, deps_dir=deps_dir)
             result = wasm_tools("component", "wit", root, "--json", "--color", "never", check=False)
             if not result.ok:
-                raise _located_wit_error(result.stderr, source, origin, root)
+                raise _located_wit_error(result.stderr, {str(root / CELL_FILE): origin, **shown, str(root): origin},
+                                         cell=(str(root / CELL_FILE), source))
             resolve = Resolve(json.loads(result.stdout))
             canonical = _split_packages(root)
         dep_names = set(self._dep_names(skip=defined_here, deps_dir=deps_dir))
@@ -138,11 +139,14 @@ class WitRegistry:
             shutil.copytree(path, root, symlinks=True)
             deps = root / "deps"
             deps.mkdir(exist_ok=True)
+            shown = {}
             for name, src in wasi.wasi_packages().items():
-                _link(src, deps / f"wasmlab-{_file_name(name, folder=src.is_dir())}")
+                link = deps / f"wasmlab-{_file_name(name, folder=src.is_dir())}"
+                _link(src, link)
+                shown[str(link)] = str(src)
             result = wasm_tools("component", "wit", root, "--color", "never", check=False)
             if not result.ok:
-                raise _located_wit_error(result.stderr.replace(str(root), str(path)), None, None, None)
+                raise _located_wit_error(result.stderr, {**shown, str(root): str(path)})
             canonical = _split_packages(root)
         packages = [WitPackage(n, t, str(path)) for n, t in canonical.items() if n not in wasi.wasi_packages()]
         for pkg in packages:
@@ -156,8 +160,10 @@ class WitRegistry:
             names += [n for n in _user_dep_names(Path(deps_dir))]
         return names
 
-    def _write_deps(self, deps: Path, *, skip: set[str], deps_dir=None) -> None:
+    def _write_deps(self, deps: Path, *, skip: set[str], deps_dir=None) -> dict[str, str]:
+        """Lay out what a package may depend on; returns how to name each written path to a user."""
         deps.mkdir(parents=True, exist_ok=True)
+        shown: dict[str, str] = {}
         taken: set[str] = set()
         user = {}
         if deps_dir is not None:
@@ -169,13 +175,19 @@ class WitRegistry:
                 continue
             name = _file_name(pkg.name)
             (deps / name).write_text(pkg.text, encoding="utf-8")
+            shown[str(deps / name)] = f"{pkg.origin} (package {pkg.name})"
             taken.add(pkg.name)
         for name, path in wasi.wasi_packages().items():
             if name in taken:
                 continue
-            _link(path, deps / _file_name(name, folder=path.is_dir()))
+            link = deps / _file_name(name, folder=path.is_dir())
+            _link(path, link)
+            shown[str(link)] = str(path)
         for entry_name, path in user.items():
             _link(path, deps / f"user-{entry_name}")
+            shown[str(deps / f"user-{entry_name}")] = str(path)
+        shown[str(deps)] = str(deps_dir) if deps_dir is not None else "the packages defined before"
+        return shown
 
     def materialize(self, package: str, dest: str | os.PathLike, *, deps_dir=None) -> Path:
         """Write ``package`` as ``dest/main.wit`` and everything it may depend on into ``dest/deps``.
@@ -186,6 +198,7 @@ class WitRegistry:
         if pkg is None:
             raise WitError(f"no WIT package named {package!r} is defined in this session",
                            hint=_known_hint(self))
+        _check_deps_dir(deps_dir)
         dest = Path(dest)
         dest.mkdir(parents=True, exist_ok=True)
         (dest / "main.wit").write_text(pkg.text, encoding="utf-8")
@@ -264,7 +277,7 @@ def check_paths(paths: list[str | os.PathLike]) -> list[WitError]:
 
 def _declared_packages(source: str) -> set[str]:
     names = set()
-    for match in [*_HEADER.finditer(source), *_NESTED.finditer(source)]:
+    for match in [*wasi.PACKAGE_HEADER.finditer(source), *_NESTED.finditer(source)]:
         names.add(match.group(1) + (f"@{match.group(2)}" if match.group(2) else ""))
         names.add(match.group(1))
     return names
@@ -277,9 +290,9 @@ def _split_packages(root: Path) -> dict[str, str]:
         texts = {}
         for file in sorted(Path(out).rglob("*.wit")):
             text = file.read_text(encoding="utf-8")
-            match = _HEADER.search(text)
-            if match:
-                texts[match.group(1) + (f"@{match.group(2)}" if match.group(2) else "")] = text
+            name = wasi.header_package(text)
+            if name:
+                texts[name] = text
         return texts
 
 
@@ -288,9 +301,9 @@ def _user_dep_names(deps_dir: Path) -> list[str]:
     for entry in sorted(deps_dir.iterdir()):
         files = sorted(entry.glob("*.wit")) if entry.is_dir() else [entry] if entry.suffix == ".wit" else []
         for file in files:
-            match = _HEADER.search(file.read_text(encoding="utf-8"))
-            if match:
-                names.append(match.group(1) + (f"@{match.group(2)}" if match.group(2) else ""))
+            name = wasi.header_package(file.read_text(encoding="utf-8"))
+            if name:
+                names.append(name)
                 break
     return names
 
@@ -332,29 +345,56 @@ def _choices(what: str, names) -> str:
     return f"known {what}: {shown}"
 
 
-def _located_wit_error(stderr: str, source: str | None, origin: str | None, root: Path | None) -> WitError:
+def _check_deps_dir(deps_dir) -> None:
+    if deps_dir is not None and not Path(deps_dir).is_dir():
+        what = "is not a folder" if Path(deps_dir).exists() else "does not exist"
+        raise WitError(f"the deps folder {deps_dir} {what}",
+                       hint="a deps folder holds WIT packages: one .wit file or one folder each")
+
+
+_PATH_PREFIX = re.compile(r"^failed to parse (?:dependency directory|package): [^:\n]*: ")
+_DUPLICATE = re.compile(r"^\s*\*\s+(.+?):(\d+):(\d+)\s*$", re.MULTILINE)
+
+
+def _located_wit_error(stderr: str, shown: dict[str, str], *, cell: tuple[str, str] | None = None) -> WitError:
+    """wasm-tools' complaint, located in what the user wrote: ``shown`` names the scratch paths
+    wasmlab made (longest first wins); ``cell`` is the scratch file holding the cell's source."""
     text = _strip_color(stderr).strip()
+
+    def user_path(path: str) -> str:
+        for scratch in sorted(shown, key=len, reverse=True):
+            if path == scratch or path.startswith(scratch + os.sep):
+                return shown[scratch] + path[len(scratch):]
+        return path
+
     first = text.splitlines()[0] if text else "wasm-tools rejected the WIT"
     message = re.sub(r"^error:\s*", "", first)
-    message = re.sub(r"^failed to parse package: [^:]*: ", "", message)
+    while _PATH_PREFIX.match(message):  # the folders wasm-tools was in: the location says where
+        message = _PATH_PREFIX.sub("", message, count=1)
     hint = None
     if "known packages:" in text or "not found" in message:
         message = message.split(". known packages")[0]
         hint = "WASI packages are available at versions " + ", ".join(wasi.WASI_VERSIONS) + \
                "; define other packages in an earlier %%wit cell or pass a deps folder"
-    match = _LOCATION.search(text)
+    places = [(m.group(1), m.group(2), m.group(3)) for m in _LOCATION.finditer(text)]
+    if "defined in two different locations" in message:
+        message = message.replace("defined in two different locations:", "defined twice")
+        places = [(m.group(1), m.group(2), m.group(3)) for m in _DUPLICATE.finditer(text)]
+        hint = "wasmlab provides the WASI packages itself; give yours another name" if "`wasi:" in message else \
+            "a package of this name is also among the packages defined before or in the deps folder"
+    if cell is not None:  # prefer a place in the cell
+        places.sort(key=lambda place: Path(place[0]) != Path(cell[0]))
     location = None
-    if match:
-        path, line, col = match.group(1), int(match.group(2)), int(match.group(3))
-        if source is not None and root is not None and Path(path).resolve() == (root / CELL_FILE).resolve():
-            location = Location(origin or "<wit>", line, col, source)
+    if places:
+        path, line, col = places[0][0], int(places[0][1]), int(places[0][2])
+        if cell is not None and Path(path) == Path(cell[0]):
+            location = Location(shown.get(cell[0], "<wit>"), line, col, cell[1])
         else:
-            shown = path
-            if root is not None and path.startswith(str(root)):
-                shown = os.path.relpath(path, root)
             try:
                 file_text = Path(path).read_text(encoding="utf-8")
             except OSError:
                 file_text = None
-            location = Location(shown, line, col, file_text)
+            location = Location(user_path(path), line, col, file_text)
+    for scratch in sorted(shown, key=len, reverse=True):
+        message = message.replace(scratch, shown[scratch])
     return WitError(message, location=location, hint=hint)
