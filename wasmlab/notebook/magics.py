@@ -16,7 +16,7 @@ import keyword
 
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from traitlets import Bool, Unicode
+from traitlets import Bool, List, Unicode, observe
 from traitlets.config import Configurable
 
 from wasmlab.errors import WasmlabError
@@ -31,6 +31,14 @@ class Wasmlab(Magics, Configurable):
     progress = Bool(True, help="Show build and compile progress in the cell.").tag(config=True)
     deps_dir = Unicode(None, allow_none=True,
                        help="A folder of WIT packages (and components for WAC) that cells may depend on.").tag(config=True)
+    shared_cache = List(Unicode(), help="Read-only build caches searched before your own (a classroom's warm "
+                        "cache); empty: $WASMLAB_SHARED_CACHE.").tag(config=True)
+
+    @observe("shared_cache")
+    def _shared_cache_changed(self, change):
+        from wasmlab.toolchain import cache
+
+        cache.set_shared_dirs(change["new"] or None)
 
     def __init__(self, shell=None, **kwargs):
         Magics.__init__(self, shell=shell)

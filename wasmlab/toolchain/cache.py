@@ -140,6 +140,7 @@ class CacheEntry:
     key: str
     path: Path
     meta: dict = field(repr=False)
+    wasm_sha256: str = field(repr=False, default="")
 
     @property
     def wasm(self) -> Path:
@@ -159,7 +160,9 @@ class CacheEntry:
                 artifact = sidecar.with_name(record["file"])
                 if artifact.parent != sidecar.parent or not artifact.name.endswith(".cwasm"):
                     raise _Damaged("its sidecar names another folder")
-                _check_file(artifact, record)
+                if record.get("from") != self.wasm_sha256:
+                    continue  # compiled from an earlier build of this key: compiled again, replaced
+                _check_file(artifact, record, "the compiled code")
             except FileNotFoundError:
                 if sidecar.exists():  # the sidecar is there, its artifact is not
                     _discard_compiled(root, sidecar, "its file is missing")
@@ -186,7 +189,8 @@ class CacheEntry:
         artifact = sidecar.with_name(f"{self.key}-{engine_tag}-{digest[:16]}.cwasm")
         sidecar.parent.mkdir(parents=True, exist_ok=True)
         _atomic_write(artifact, data)
-        _atomic_write(sidecar, json.dumps({"file": artifact.name, "sha256": digest, "size": len(data)}).encode())
+        record = {"file": artifact.name, "sha256": digest, "size": len(data), "from": self.wasm_sha256}
+        _atomic_write(sidecar, json.dumps(record).encode())
         _remember_verified(artifact, digest)
 
 
@@ -221,7 +225,7 @@ def _open_entry(key: str, path: Path, root: Path) -> CacheEntry | None:
     except (OSError, ValueError, KeyError, TypeError, _Damaged) as exc:
         _discard_entry(root, path, _reason(exc))
         return None
-    return CacheEntry(key, path, meta)
+    return CacheEntry(key, path, meta, digests[_WASM]["sha256"])
 
 
 def store(key: str, wasm: bytes, meta: dict) -> CacheEntry:
@@ -234,8 +238,9 @@ def store(key: str, wasm: bytes, meta: dict) -> CacheEntry:
                for name, data in ((_WASM, wasm), (_META, meta_bytes))}
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
-        _prune_scratch(final.parent)
-        scratch = _scratch_dir(final.parent, ".tmp-")
+        for folder in [*root.glob("??/"), *root.glob("compiled/??/")]:
+            _prune_scratch(folder)
+        scratch = _scratch_dir(final.parent, f".tmp-{key[:16]}-")
         try:
             for name, data in ((_WASM, wasm), (_META, meta_bytes), (_DIGESTS, json.dumps(digests).encode())):
                 _write_synced(scratch / name, data)
@@ -258,7 +263,7 @@ def store(key: str, wasm: bytes, meta: dict) -> CacheEntry:
     except OSError as exc:
         raise CacheError(f"could not store a build in {root}: {exc.strerror or exc}", hint=_CACHE_HINT) from None
     _remember_verified(final / _WASM, digests[_WASM]["sha256"])
-    return CacheEntry(key, final, meta)
+    return CacheEntry(key, final, meta, digests[_WASM]["sha256"])
 
 
 def clear() -> None:
@@ -325,12 +330,13 @@ def _stamp(st: os.stat_result) -> list[int]:
     return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
 
 
-def _check_file(path: Path, record: dict) -> None:
+def _check_file(path: Path, record: dict, what: str | None = None) -> None:
     """Raise :class:`_Damaged` unless the file at ``path`` has the recorded size and SHA-256."""
     expected = record["sha256"]
+    what = what or path.name
     st = os.stat(path)
     if st.st_size != record["size"]:
-        raise _Damaged(f"{path.name} is {st.st_size} bytes, not {record['size']}")
+        raise _Damaged(f"{what} is {st.st_size} bytes, not {record['size']}")
     stamp = _stamp(st)
     if _verified.get(str(path)) == (stamp, expected):
         return
@@ -342,7 +348,7 @@ def _check_file(path: Path, record: dict) -> None:
     except (OSError, ValueError):
         pass
     if _hash_file(path) != expected:
-        raise _Damaged(f"{path.name} does not match its digest")
+        raise _Damaged(f"{what} does not match its digest")
     _remember_verified(path, expected, st)
 
 
