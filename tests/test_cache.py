@@ -299,3 +299,52 @@ def test_wat_is_component_reads_past_comments_as_the_wat_lexer_does(before, insi
 @given(_space)
 def test_wat_made_of_comments_and_space_is_empty(text):
     assert wat_is_empty(text) and not wat_is_component(text)
+
+
+def notebook(path: Path, cells: list[str]) -> Path:
+    path.write_text(json.dumps({
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {},
+        "cells": [{"cell_type": "code", "id": str(i), "metadata": {}, "execution_count": None, "outputs": [],
+                   "source": source} for i, source in enumerate(cells)],
+    }))
+    return path
+
+
+ADDER_WIT = "package demo:warm;\nworld adder { export add: func(a: u32, b: u32) -> u32; }\n"
+
+
+def test_wasmlab_warm_runs_notebooks_into_the_cache(tmp_path):
+    lesson = tmp_path / "lesson"
+    lesson.mkdir()
+    notebook(lesson / "01.ipynb", [
+        "%load_ext wasmlab",
+        "%%wit\n" + ADDER_WIT,
+        "%%component adder --world adder --wat\n" + ADDER,
+        "1 / 0  # a lesson's error on purpose",
+        "open('written-by-the-notebook.txt', 'w').write(str(adder.add(1, 2)))",
+        "%component stub --world adder --stub",
+    ])
+    own = tmp_path / "cache"
+    script = Path(sys.executable).with_name("wasmlab")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "wasmlab.cli"]
+    env = {**os.environ, "WASMLAB_CACHE_DIR": str(own)}
+    warmed = subprocess.run([*command, "warm", str(lesson)], capture_output=True, text=True, env=env, timeout=600)
+    assert warmed.returncode == 0, warmed.stderr
+    assert "warming 01.ipynb: cell 3 of 6" in warmed.stderr  # progress, cell by cell
+    assert f"{lesson / '01.ipynb'}: 6 cells ran in" in warmed.stderr and "1 raised" in warmed.stderr
+    assert not (lesson / "written-by-the-notebook.txt").exists()  # it ran on a copy
+    assert len(entry_dirs(own)) == 2 and len(compiled_files(own)) == 2  # the WAT build and the stub
+    first_run = run_child(f"import wasmlab\nwasmlab.define_wit({ADDER_WIT!r})\n"
+                          f"c = wasmlab.build(world='adder', wat={ADDER!r}, progress=False)\n"
+                          "print(c.cached, c.add(2, 3))", own)
+    assert first_run.returncode == 0, first_run.stderr
+    assert first_run.stdout.split() == ["True", "5"] and "compiling" not in first_run.stderr
+
+
+def test_wasmlab_warm_reports_a_notebook_that_cannot_run(tmp_path):
+    notebook(tmp_path / "dies.ipynb", ["import os\nos._exit(3)", "print('never')"])
+    from wasmlab.toolchain.warm import warm
+
+    [run] = warm([tmp_path / "dies.ipynb"], progress=False)
+    assert not run.ok and run.problem.startswith("its process ended with code 3")
+    assert run.ran == 0 and run.cells == 2

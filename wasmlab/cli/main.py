@@ -159,6 +159,13 @@ def _install_kernel(args) -> int:
     return 0
 
 
+def _warm(args) -> int:
+    from wasmlab.toolchain.warm import warm
+
+    runs = warm(args.paths, timeout=args.timeout)
+    return 0 if all(run.ok for run in runs) else 1
+
+
 def _wac(args) -> int:
     from wasmlab.cli import wac as wac_cli
 
@@ -209,6 +216,11 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--sys-prefix", action="store_true", help="into this Python environment")
     where.add_argument("--prefix", default=None, help="under another prefix")
     kernel.set_defaults(run=_install_kernel)
+
+    warm = sub.add_parser("warm", help="fill the build cache with what notebooks build (runs them headlessly)")
+    warm.add_argument("paths", nargs="+", metavar="PATH", help="notebooks, or folders holding them")
+    warm.add_argument("--timeout", type=float, default=900, help="seconds a notebook may run (default 900)")
+    warm.set_defaults(run=_warm)
 
     wac = sub.add_parser("wac", help="compose components with WAC (parse, resolve, compose, plug)",
                          add_help=False)
