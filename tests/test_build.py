@@ -146,3 +146,55 @@ def test_exactly_one_source_is_required():
         wasmlab.build(world="demo:adder/adder")
     with pytest.raises(BuildError):
         wasmlab.build(world="demo:adder/adder", stub=True, python="x")
+
+
+ADDER_COMPONENT_WAT = """\
+(; a component written by hand, with a comment first ;)
+(component
+  (core module $m (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))
+  (core instance $i (instantiate $m))
+  (func $add (param "a" u32) (param "b" u32) (result u32) (canon lift (core func $i "add")))
+  (export "add" (func $add)))
+"""
+
+
+@pytest.mark.parametrize("source", ["", "  \n", ";; only a comment\n(; and another ;)"])
+def test_empty_wat_says_it_is_empty(adder_wit, source):
+    with pytest.raises(BuildError, match="the WAT is empty"):
+        wasmlab.build(world="demo:adder/adder", wat=source, progress=False)
+
+
+def test_wat_component_must_implement_the_world_it_is_built_for(adder_wit):
+    assert wasmlab.build(world="demo:adder/adder", wat=ADDER_COMPONENT_WAT, progress=False).add(2, 3) == 5
+    wasmlab.define_wit("package demo:subber;\nworld subber { export sub: func(a: u32, b: u32) -> u32; }")
+    with pytest.raises(BuildError) as info:
+        wasmlab.build(world="demo:subber/subber", wat=ADDER_COMPONENT_WAT, progress=False)
+    assert info.value.message == "the component does not implement the world demo:subber/subber"
+    assert info.value.detail == "it does not export `sub`"
+
+
+def test_cli_build_refuses_a_wat_component_of_another_world(tmp_path):
+    from conftest import run_cli
+
+    (tmp_path / "subber.wit").write_text("package demo:subber;\nworld subber { export sub: func(a: u32) -> u32; }\n")
+    (tmp_path / "adder.wat").write_text(ADDER_COMPONENT_WAT)
+    proc = run_cli("build", "--wit", "subber.wit", "--world", "subber", "--wat", "adder.wat", "-o", "out.wasm",
+                   cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "build error: the component does not implement the world subber\n" in proc.stderr
+    assert not (tmp_path / "out.wasm").exists()
+
+
+def test_wat_cells_tell_components_from_modules_past_comments_and_refuse_empty_cells(adder_wit):
+    from IPython.testing.globalipapp import start_ipython
+
+    ip = start_ipython()
+    ip.run_line_magic("load_ext", "wasmlab")
+    result = ip.run_cell("%%wat commented\n" + ADDER_COMPONENT_WAT)
+    assert result.success, result.error_in_exec
+    assert isinstance(ip.user_ns["commented"], wasmlab.Component) and ip.user_ns["commented"].add(1, 1) == 2
+    result = ip.run_cell("%%wat module\n;; a core module\n(module (func (export \"one\") (result i32) i32.const 1))")
+    assert isinstance(ip.user_ns["module"], wasmlab.CoreModule)
+    empty = ip.run_cell("%%wat nothing\n;; to do\n")
+    assert isinstance(empty.error_in_exec, wasmlab.WasmlabError)
+    assert empty.error_in_exec.message == "the %%wat cell is empty"

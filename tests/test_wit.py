@@ -121,3 +121,30 @@ def test_a_failed_render_does_not_break_later_pictures():
     with pytest.raises(RenderError):
         render_svg("digraph { this is not dot")
     assert "<svg" in Graph("digraph { a -> b }").svg()
+
+
+def test_errors_in_a_deps_folder_name_the_users_file(tmp_path):
+    deps = tmp_path / "deps"
+    deps.mkdir()
+    (deps / "z.wit").write_text("package foo:baz;\ninterface z { type t = nope; }\n")
+    with pytest.raises(WitError) as info:
+        WitRegistry().define("package a:b;\ninterface x { use foo:baz/z.{t}; }", origin="cell [2]", deps_dir=deps)
+    rendered = info.value.render()
+    assert info.value.location.origin == str(deps / "z.wit") and info.value.location.line == 2
+    assert "wasmlab-" not in rendered and "user-z" not in rendered and "/tmp/wasmlab" not in rendered
+
+
+def test_a_missing_deps_folder_is_a_wit_error(tmp_path):
+    for missing, what in [(tmp_path / "nowhere", "does not exist"), (tmp_path / "f.wit", "is not a folder")]:
+        if what == "is not a folder":
+            missing.write_text("package a:c;\n")
+        with pytest.raises(WitError, match=f"the deps folder {missing} {what}"):
+            WitRegistry().define("package a:b;\ninterface x {}", deps_dir=missing)
+
+
+def test_redefining_a_wasi_package_points_at_the_cell_not_at_scratch_files():
+    with pytest.raises(WitError) as info:
+        WitRegistry().define("package wasi:io@0.2.0;\ninterface x {}", origin="cell [7]")
+    assert info.value.message == "package `wasi:io@0.2.0` is defined twice"
+    assert info.value.location.origin == "cell [7]" and info.value.location.line == 1
+    assert "wasmlab-wit-" not in info.value.render()

@@ -169,7 +169,7 @@ def load_module(source: str | os.PathLike | bytes, *, name: str | None = None, o
     """A core module from WAT text, a ``.wat``/``.wasm`` path, or wasm bytes."""
     if isinstance(source, (bytes, bytearray)):
         data, default = bytes(source), "module"
-    elif isinstance(source, str) and source.lstrip().startswith("("):
+    elif isinstance(source, str) and source.lstrip().startswith(("(", ";;")):  # WAT, maybe comment first
         data, default = _wat_to_wasm(source, origin), "module"
     else:
         path = Path(source)
