@@ -62,8 +62,11 @@ def main() -> None:
         assert again.cached
     rebuild_s = statistics.median(rebuilds)
 
+    # a kernel restart on a user's machine imports from .pyc files: allow them (away from the tree)
+    env = {**os.environ, "PYTHONPYCACHEPREFIX": tempfile.mkdtemp(prefix="wasmlab-bench-pyc-")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     restarts = [json.loads(subprocess.run([sys.executable, "-c", RESTART], capture_output=True, text=True,
-                                          check=True).stdout) for _ in range(5)]
+                                          check=True, env=env).stdout) for _ in range(6)][1:]  # 1st writes .pyc
     assert all(r["cached"] for r in restarts)
     load_s = statistics.median(r["load_s"] for r in restarts)
     size_mb = cold.wasm_path.stat().st_size / 1e6

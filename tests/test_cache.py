@@ -348,3 +348,11 @@ def test_wasmlab_warm_reports_a_notebook_that_cannot_run(tmp_path):
     [run] = warm([tmp_path / "dies.ipynb"], progress=False)
     assert not run.ok and run.problem.startswith("its process ended with code 3")
     assert run.ran == 0 and run.cells == 2
+
+
+def test_tool_versions_in_build_keys_are_the_installed_distributions():
+    from wasmlab.toolchain.tools import _metadata_version, tool_versions
+
+    versions = tool_versions()
+    assert versions == {dist: _metadata_version(dist) for dist in versions}
+    assert "absent" not in versions.values()
