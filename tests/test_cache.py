@@ -356,3 +356,14 @@ def test_tool_versions_in_build_keys_are_the_installed_distributions():
     versions = tool_versions()
     assert versions == {dist: _metadata_version(dist) for dist in versions}
     assert "absent" not in versions.values()
+
+
+def test_a_shared_cache_anyone_can_write_is_not_used(warm, tmp_path):
+    os.chmod(warm, 0o777)
+    try:
+        run = run_child(BUILD_AND_CALL, tmp_path / "learner", shared=[warm])
+    finally:
+        os.chmod(warm, 0o755)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["built", "42"]
+    assert notices(run) == [f"wasmlab: not using the shared cache {warm}: anyone can write to it"]

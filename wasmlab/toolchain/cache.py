@@ -20,7 +20,8 @@ or SIGILL), so nothing is used before its SHA-256 matches the one recorded when 
 The cache of the user (``$WASMLAB_CACHE_DIR``) takes every write.  Read-only shared caches
 (``$WASMLAB_SHARED_CACHE``, folders separated like ``PATH``, or :func:`set_shared_dirs`) are
 searched first and never written: a damaged entry there is skipped, and built again in the
-user's own cache.
+user's own cache.  Digests catch damage, not intent: whoever may write a shared folder decides
+whose compiled code its readers run, so a folder anyone can write to is not used at all.
 """
 
 from __future__ import annotations
@@ -77,12 +78,27 @@ def set_shared_dirs(paths) -> None:
     """
     global _shared_override
     _shared_override = None if paths is None else [Path(p) for p in paths]
+    _trusted.cache_clear()
 
 
 def _roots() -> list[Path]:
     """Where entries are looked for, in order: the shared caches, then the user's own."""
     own = _own_dir()
-    return [d for d in shared_dirs() if d != own] + [own]
+    return [d for d in shared_dirs() if d != own and _trusted(str(d))] + [own]
+
+
+@functools.lru_cache(maxsize=16)
+def _trusted(folder: str) -> bool:
+    """A shared cache anyone may write to could hand one user's code to another: it is not used.
+    (Digests catch damage; who may write the folder decides whose compiled code runs.)"""
+    try:
+        mode = os.stat(folder).st_mode
+    except OSError:
+        return False  # not there (yet): nothing to find in it
+    if mode & 0o002 and not mode & 0o1000:
+        _notice(f"not using the shared cache {folder}: anyone can write to it")
+        return False
+    return True
 
 
 def _own_dir() -> Path:
