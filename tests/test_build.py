@@ -185,16 +185,22 @@ def test_cli_build_refuses_a_wat_component_of_another_world(tmp_path):
     assert not (tmp_path / "out.wasm").exists()
 
 
-def test_wat_cells_tell_components_from_modules_past_comments_and_refuse_empty_cells(adder_wit):
-    from IPython.testing.globalipapp import start_ipython
-
-    ip = start_ipython()
-    ip.run_line_magic("load_ext", "wasmlab")
-    result = ip.run_cell("%%wat commented\n" + ADDER_COMPONENT_WAT)
-    assert result.success, result.error_in_exec
-    assert isinstance(ip.user_ns["commented"], wasmlab.Component) and ip.user_ns["commented"].add(1, 1) == 2
-    result = ip.run_cell("%%wat module\n;; a core module\n(module (func (export \"one\") (result i32) i32.const 1))")
-    assert isinstance(ip.user_ns["module"], wasmlab.CoreModule)
-    empty = ip.run_cell("%%wat nothing\n;; to do\n")
-    assert isinstance(empty.error_in_exec, wasmlab.WasmlabError)
-    assert empty.error_in_exec.message == "the %%wat cell is empty"
+def test_wat_cells_tell_components_from_modules_past_comments_and_refuse_empty_cells(tmp_path):
+    # a shell of its own in a child process: the test session's global shell belongs to test_magics
+    code = f"""
+from IPython.core.interactiveshell import InteractiveShell
+import wasmlab
+ip = InteractiveShell.instance()
+ip.extension_manager.load_extension("wasmlab")
+assert ip.run_cell("%%wat commented\\n" + {ADDER_COMPONENT_WAT!r}, silent=True).success
+print(type(ip.user_ns["commented"]).__name__, ip.user_ns["commented"].add(1, 1))
+ip.run_cell('%%wat module\\n;; a core module\\n(module (func (export "one") (result i32) i32.const 1))', silent=True)
+print(type(ip.user_ns["module"]).__name__, ip.user_ns["module"].one())
+empty = ip.run_cell("%%wat nothing\\n;; to do\\n", silent=True).error_in_exec
+print(type(empty).__name__, empty.message)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[:2] == ["Component 2", "CoreModule 1"] and lines[-1] == "WasmlabError the %%wat cell is empty"
+    assert "error: the %%wat cell is empty" in lines and "Traceback" not in proc.stdout  # as the cell shows it

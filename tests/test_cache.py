@@ -250,17 +250,19 @@ def test_shared_caches_are_settable_from_python(tmp_path, monkeypatch):
     assert cache.shared_dirs() == [tmp_path / "a", tmp_path / "b"]
 
 
-def test_shared_cache_is_a_magics_setting(tmp_path):
-    from IPython.testing.globalipapp import start_ipython
-
-    shell = start_ipython()
-    shell.run_line_magic("load_ext", "wasmlab")
-    try:
-        assert shell.run_cell(f"%config Wasmlab.shared_cache = [{str(tmp_path)!r}]").success
-        assert cache.shared_dirs() == [tmp_path]
-    finally:
-        shell.run_cell("%config Wasmlab.shared_cache = []")
-    assert tmp_path not in cache.shared_dirs()
+def test_shared_cache_is_a_magics_setting(warm, tmp_path):
+    # a shell of its own in a child process: the test session's global shell belongs to test_magics
+    code = f"""
+from IPython.core.interactiveshell import InteractiveShell
+from wasmlab.toolchain import cache
+ip = InteractiveShell.instance()
+ip.extension_manager.load_extension("wasmlab")
+assert ip.run_cell("%config Wasmlab.shared_cache = [{str(warm)!r}]", silent=True).success
+print(cache.shared_dirs() == [cache.Path({str(warm)!r})])
+""" + BUILD_AND_CALL
+    run = run_child(code, tmp_path / "learner")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["True", "cached", "42"]
 
 
 def test_a_cache_dir_that_is_a_file_is_a_clear_error(tmp_path):

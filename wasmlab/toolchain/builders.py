@@ -206,8 +206,8 @@ def _validate_component(path: Path) -> None:
 
 
 def _check_targets(path: Path, wit_dir: Path, world_name: str, asked: str) -> None:
-    """A ``(component ...)`` built for a world must be one: its imports within the world's, its
-    exports covering them."""
+    """A ``(component ...)`` built for a world must implement it: import nothing the world does
+    not, export everything the world does."""
     result = wasm_tools("component", "targets", wit_dir, "--world", world_name, path, "--color", "never",
                         check=False)
     if not result.ok:
@@ -217,7 +217,8 @@ def _check_targets(path: Path, wit_dir: Path, world_name: str, asked: str) -> No
             line = re.sub(r"^\s*(\d+:\s*)?|\s*\(at offset 0x[0-9a-f]+\)$", "", line)
             if line and not line.startswith("type mismatch for import"):  # wasm-tools' framing
                 line = re.sub(r"^missing export named (`[^`]*`)", r"it does not export \1", line)
-                reasons.append(re.sub(r"^missing import named (`[^`]*`)", r"it imports \1, which the world does not", line))
+                line = re.sub(r"^missing import named (`[^`]*`)", r"it imports \1, which the world does not", line)
+                reasons.append(line)
         raise BuildError(f"the component does not implement the world {asked}",
                          detail="\n".join(reasons) or text or None,
                          hint="leave out the world to take the component as it is, or fix its imports and exports")
