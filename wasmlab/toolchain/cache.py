@@ -61,12 +61,21 @@ def cache_dir() -> Path:
 _shared_override: list[Path] | None = None
 
 
+def environment_cache() -> Path:
+    """The warm cache an image build leaves inside the Python environment (``binder/postBuild`` fills it),
+    where a hub's home-folder mount cannot hide it."""
+    return Path(sys.prefix) / "share" / "wasmlab" / "cache"
+
+
 def shared_dirs() -> list[Path]:
     """Read-only caches searched before :func:`cache_dir`: those given to :func:`set_shared_dirs`,
-    else ``$WASMLAB_SHARED_CACHE`` (folders separated by ``os.pathsep``)."""
+    else ``$WASMLAB_SHARED_CACHE`` (folders separated by ``os.pathsep``), then
+    :func:`environment_cache` when it exists."""
     if _shared_override is not None:
         return list(_shared_override)
-    return [Path(p) for p in os.environ.get("WASMLAB_SHARED_CACHE", "").split(os.pathsep) if p]
+    named = [Path(p) for p in os.environ.get("WASMLAB_SHARED_CACHE", "").split(os.pathsep) if p]
+    image = environment_cache()
+    return named + ([image] if image.is_dir() and image not in named else [])
 
 
 def set_shared_dirs(paths) -> None:
