@@ -419,53 +419,55 @@ def test_unknown_packages_name_the_registry_option(open_registry, tmp_path):
 
 # ---------------------------------------------------------------------------------------- command line and magics
 
-def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    import os
-    import sys
+def _cli(capsys, *args: str) -> subprocess.CompletedProcess:
+    """``wasmlab ARGS...`` in this process (a subprocess would spend seconds importing)."""
+    from wasmlab.cli.main import main
 
-    return subprocess.run([sys.executable, "-m", "wasmlab.cli", *args], capture_output=True, text=True,
-                          timeout=300, env={**os.environ, **(env or {})})
+    capsys.readouterr()
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out, err)
 
 
-def test_cli_push_pull_call_inspect_run_and_plug(open_registry, components, tmp_path):
+def test_cli_push_pull_call_inspect_run_and_plug(open_registry, components, tmp_path, capsys):
     (tmp_path / "adder.wasm").write_bytes(components["adder"].wasm)
-    pushed = _cli("push", str(tmp_path / "adder.wasm"), f"oci://{open_registry.host}/cli/adder:1",
+    pushed = _cli(capsys, "push", str(tmp_path / "adder.wasm"), f"oci://{open_registry.host}/cli/adder:1",
                   "--annotation", "org.opencontainers.image.description=adds")
     assert pushed.returncode == 0, pushed.stderr
     pinned = pushed.stdout.strip()
     assert pinned.startswith(f"oci://{open_registry.host}/cli/adder@sha256:")
     assert registry.pull(pinned).manifest["annotations"]["org.opencontainers.image.description"] == "adds"
 
-    pulled = _cli("pull", f"oci://{open_registry.host}/cli/adder:1", "-o", str(tmp_path / "back.wasm"))
+    pulled = _cli(capsys, "pull", f"oci://{open_registry.host}/cli/adder:1", "-o", str(tmp_path / "back.wasm"))
     assert pulled.returncode == 0, pulled.stderr
     assert (tmp_path / "back.wasm").read_bytes() == components["adder"].wasm
     assert pinned in pulled.stderr
 
-    called = _cli("call", pinned, "add#add(40, 2)")
+    called = _cli(capsys, "call", pinned, "add#add(40, 2)")
     assert (called.returncode, called.stdout.strip()) == (0, "42"), called.stderr
-    inspected = _cli("inspect", pinned, "--json")
+    inspected = _cli(capsys, "inspect", pinned, "--json")
     assert json.loads(inspected.stdout)["exports"]["regtest:calc/add"]["kind"] == "interface"
 
     components["calculator"].push(f"oci://{open_registry.host}/cli/calculator:1")
-    plugged = _cli("wac", "plug", f"oci://{open_registry.host}/cli/calculator:1",
+    plugged = _cli(capsys, "wac", "plug", f"oci://{open_registry.host}/cli/calculator:1",
                    "--plug", f"oci://{open_registry.host}/cli/adder:1", "-o", str(tmp_path / "plugged.wasm"))
     assert plugged.returncode == 0, plugged.stderr
     assert wasmlab.load(tmp_path / "plugged.wasm").calculate(1, 2) == 6
 
     registry.push_wasm(wat_to_bytes(COMMAND_WAT), f"oci://{open_registry.host}/cli/command:1")
-    ran = _cli("run", f"oci://{open_registry.host}/cli/command:1")
+    ran = _cli(capsys, "run", f"oci://{open_registry.host}/cli/command:1")
     assert ran.returncode == 0, ran.stderr
 
-    bad = _cli("pull", "oci://nowhere/Bad:ref", "-o", str(tmp_path / "x.wasm"))
+    bad = _cli(capsys, "pull", "oci://nowhere/Bad:ref", "-o", str(tmp_path / "x.wasm"))
     assert bad.returncode == 1 and "malformed registry reference" in bad.stderr and "Traceback" not in bad.stderr
 
 
-def test_cli_wac_compose_with_registry_packages(open_registry, components, tmp_path):
+def test_cli_wac_compose_with_registry_packages(open_registry, components, tmp_path, capsys):
     for name in ("adder", "calculator"):
         components[name].push(f"oci://{open_registry.host}/demo/{name}:1.0.0")
     (tmp_path / "wkg.toml").write_text(f'[namespace_registries]\ndemo = "{open_registry.host}"\n')
     (tmp_path / "app.wac").write_text(CALC_WAC)
-    done = _cli("wac", "compose", str(tmp_path / "app.wac"), "-o", str(tmp_path / "app.wasm"))
+    done = _cli(capsys, "wac", "compose", str(tmp_path / "app.wac"), "-o", str(tmp_path / "app.wasm"))
     assert done.returncode == 0, done.stderr
     assert wasmlab.load(tmp_path / "app.wasm").calculate(5, 5) == 20
 
