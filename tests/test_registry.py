@@ -372,6 +372,26 @@ def test_wac_packages_come_from_the_registry_after_deps(open_registry, component
     assert local_first.calculate(3, 4) == -2
 
 
+def test_wit_dependencies_come_from_the_registry(open_registry, tmp_path):
+    from wasmlab.toolchain.tools import wasm_tools
+    from wasmlab.toolchain.wit import WitRegistry
+
+    (tmp_path / "calc.wit").write_text(CALC_WIT)
+    wasm_tools("component", "wit", tmp_path / "calc.wit", "--wasm", "-o", tmp_path / "calc.wasm")
+    registry.push_wasm((tmp_path / "calc.wasm").read_bytes(), f"oci://{open_registry.host}/regtest/calc:1.0.0")
+    user = "package demo:user;\n\nworld uses-calc {\n  import regtest:calc/add@1.0.0;\n}\n"
+    with pytest.raises(wasmlab.WitError, match="regtest:calc@1.0.0' not found"):
+        WitRegistry().define(user)
+    (tmp_path / "wkg.toml").write_text(f'[namespace_registries]\nregtest = "{open_registry.host}"\n')
+    session = WitRegistry()
+    definition = session.define(user)
+    assert [p.name for p in definition.packages] == ["demo:user"]
+    fetched = session.find("regtest:calc@1.0.0")
+    assert fetched is not None and "add: func(a: s32, b: s32) -> s32;" in fetched.text
+    with pytest.raises(wasmlab.WitError, match="regtest:calc@2.0.0"):
+        session.define(user.replace("1.0.0", "2.0.0").replace("demo:user", "demo:user2"))
+
+
 def test_registry_discovery_through_well_known_metadata(open_registry, components, tmp_path):
     import http.server
     import threading

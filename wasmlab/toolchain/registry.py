@@ -41,7 +41,7 @@ from wasmlab.errors import RegistryError
 from wasmlab.toolchain import cache
 
 __all__ = ["RegistryError", "Reference", "Pulled", "pull", "push", "push_wasm", "describe", "artifact_config",
-           "is_reference", "digest_of", "RegistryConfig", "package_reference", "fetch_package",
+           "is_reference", "digest_of", "wit_text", "RegistryConfig", "package_reference", "fetch_package",
            "MANIFEST_MEDIA_TYPE", "CONFIG_MEDIA_TYPE", "WASM_MEDIA_TYPE"]
 
 MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json"
@@ -455,16 +455,15 @@ def describe(wasm: bytes) -> dict:
     "exports", "target"}``.  A component lists its world's imports and exports; a WIT package
     (``wasm-tools component wit --wasm``) lists its interfaces and worlds as exports and names
     itself as the target."""
-    from wasmlab.errors import BuildError
-    from wasmlab.toolchain.builders import world_of_wasm
+    from wasmlab.toolchain.tools import _strip_color, wasm_tools
     from wasmlab.wittypes import Resolve
 
     if wasm[:4] != b"\0asm" or wasm[4:8] == b"\x01\x00\x00\x00":
         raise RegistryError("only components and WIT packages are pushed (this is not a component binary)")
-    try:
-        resolve = Resolve(world_of_wasm(wasm)["resolve"])
-    except BuildError as exc:
-        raise RegistryError("not a valid component or WIT package", detail=exc.detail) from None
+    decoded = wasm_tools("component", "wit", "--json", "--color", "never", input=wasm, check=False)
+    if not decoded.ok:
+        raise RegistryError("not a valid component or WIT package", detail=_strip_color(decoded.stderr))
+    resolve = Resolve(json.loads(decoded.stdout))
     root = resolve.package("root:component")
     if root is not None and root.worlds:
         world = next(iter(root.worlds.values()))
@@ -479,6 +478,16 @@ def push_wasm(wasm: bytes, reference: str | Reference, **options) -> Reference:
     about = describe(wasm)
     return push(wasm, reference, imports=about["imports"], exports=about["exports"], target=about["target"],
                  **options)
+
+
+def wit_text(wasm: bytes) -> str:
+    """A WIT package binary (as registries hold them) as WIT text."""
+    from wasmlab.toolchain.tools import _strip_color, wasm_tools
+
+    decoded = wasm_tools("component", "wit", "--color", "never", input=wasm, check=False)
+    if not decoded.ok:
+        raise RegistryError("the registry's package is not a WIT package", detail=_strip_color(decoded.stderr))
+    return decoded.text
 
 
 # ----------------------------------------------------------------------------- packages by name
