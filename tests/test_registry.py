@@ -50,6 +50,62 @@ COMMAND_WAT = """(component
   (export "wasi:cli/run@0.2.0" (instance $inst))
 )"""
 
+# counts the environment variables it is given (so a run reads the environment, and nothing else)
+ENV_WAT = """(component
+  (import "wasi:cli/environment@0.2.0" (instance $env
+    (export "get-environment" (func (result (list (tuple string string)))))))
+  (core module $alloc
+    (memory (export "memory") 1)
+    (global $next (mut i32) (i32.const 1024))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $at i32)
+      global.get $next
+      local.get 2 i32.const 1 i32.sub i32.add
+      i32.const 0 local.get 2 i32.sub i32.and
+      local.tee $at
+      local.get 3 i32.add
+      global.set $next
+      local.get $at))
+  (core instance $a (instantiate $alloc))
+  (core func $get (canon lower (func $env "get-environment") (memory (core memory $a "memory")) (realloc (core func $a "realloc"))))
+  (core module $main
+    (import "host" "get-environment" (func $get (param i32)))
+    (import "host" "memory" (memory 1))
+    (func (export "count") (result i32)
+      i32.const 8 call $get
+      i32.const 12 i32.load))
+  (core instance $host (export "get-environment" (func $get)) (export "memory" (memory $a "memory")))
+  (core instance $m (instantiate $main (with "host" (instance $host))))
+  (func (export "count-variables") (result u32) (canon lift (core func $m "count")))
+)"""
+
+SERVICE_WIT = """package regtest:spin;
+
+world service {
+  export handle: func(path: string) -> string;
+}
+"""
+
+SERVICE_PY = """\
+import os
+import socket
+
+
+class WitWorld:
+    def handle(self, path):
+        greeting = os.environ.get("GREETING", "hello")
+        try:
+            with open("/data/" + path) as f:
+                body = f.read()
+        except OSError as exc:
+            body = type(exc).__name__
+        try:
+            socket.getaddrinfo(b"api.example.com", 443, type=socket.SOCK_STREAM)
+        except OSError:
+            pass
+        return greeting + ": " + body
+"""
+
 CALC_WAC = """package demo:app;
 
 let adder = new demo:adder@1.0.0 { ... };
@@ -511,3 +567,59 @@ def test_the_registry_server_helper_skips_without_docker_registry(monkeypatch):
     monkeypatch.setattr(registry_server, "DOCKER_REGISTRY", "/nonexistent/docker-registry")
     with pytest.raises(pytest.skip.Exception, match="apt-get install docker-registry"):
         require_registry()
+
+
+# ---------------------------------------------------------------------------------------- platform manifests
+
+def test_spin_manifest_environment_comes_from_what_a_run_read(tmp_path):
+    import tomllib
+
+    from wasmlab.course.platforms import spin_manifest
+
+    counter = wasmlab.load(wat_to_bytes(ENV_WAT), name="env-counter")
+    with pytest.raises(wasmlab.WasmlabError, match="has not run yet"):
+        spin_manifest(counter, "counter.wasm")
+    (tmp_path / "unused" / "sub").mkdir(parents=True)
+    counter.grants = wasmlab.Grants().with_env(GREETING="hi", LANG="C").with_dir(tmp_path / "unused", "/unused")
+    assert counter.count_variables() == 2
+    manifest = tomllib.loads(spin_manifest(counter, "counter.wasm", route="/count"))
+    assert manifest["spin_manifest_version"] == 2
+    assert manifest["trigger"]["http"] == [{"route": "/count", "component": "env-counter"}]
+    declared = manifest["component"]["env-counter"]
+    assert declared["source"] == "counter.wasm"
+    assert declared["environment"] == {"GREETING": "hi", "LANG": "C"}
+    assert declared["files"] == []  # granted, never touched: not asked of the platform
+    assert declared["allowed_outbound_hosts"] == []
+
+
+@pytest.mark.slow
+def test_spin_manifest_from_a_real_run_of_a_service(open_registry, tmp_path):
+    import tomllib
+
+    from wasmlab.course.platforms import spin_manifest
+
+    wasmlab.define_wit(SERVICE_WIT, origin="service.wit")
+    service = wasmlab.build(world="regtest:spin/service", python=SERVICE_PY, name="service", progress=False)
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.txt").write_text("welcome")
+    (tmp_path / "secrets").mkdir()
+    service.grants = (wasmlab.Grants().with_env(GREETING="hi").with_dir(tmp_path / "site", "/data", read_only=True)
+                      .with_dir(tmp_path / "secrets", "/secrets"))
+    assert service.handle("index.txt") == "hi: welcome"
+    pinned = service.push(f"oci://{open_registry.host}/regtest/service:1.0.0")
+
+    manifest = tomllib.loads(spin_manifest(service, pinned, name="Service"))
+    declared = manifest["component"]["service"]
+    layer = registry.pull(str(pinned)).manifest["layers"][0]["digest"]
+    assert declared["source"] == {"url": f"http://{open_registry.host}/v2/regtest/service/blobs/{layer}",
+                                  "digest": layer}
+    assert declared["environment"] == {"GREETING": "hi"}
+    assert declared["files"] == [{"source": str((tmp_path / "site").resolve()), "destination": "/data"}]
+    assert declared["allowed_outbound_hosts"] == ["*://api.example.com:*"]
+    # the URL is what Spin downloads: the component's bytes, whose digest it checks
+    blob, _ = _get(declared["source"]["url"])
+    assert "sha256:" + hashlib.sha256(blob).hexdigest() == layer and blob == service.wasm
+
+    by_tag = tomllib.loads(spin_manifest(service, f"oci://{open_registry.host}/regtest/service:1.0.0"))
+    assert by_tag["component"]["service"]["source"] == {"registry": open_registry.host,
+                                                        "package": "regtest:service", "version": "1.0.0"}
