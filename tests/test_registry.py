@@ -564,7 +564,7 @@ def test_component_magic_loads_a_reference(open_registry, components):
 def test_the_registry_server_helper_skips_without_docker_registry(monkeypatch):
     import registry_server
 
-    monkeypatch.setattr(registry_server, "DOCKER_REGISTRY", "/nonexistent/docker-registry")
+    monkeypatch.setattr(registry_server.local_registry, "available", lambda: False)
     with pytest.raises(pytest.skip.Exception, match="apt-get install docker-registry"):
         require_registry()
 
