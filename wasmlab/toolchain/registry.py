@@ -133,6 +133,11 @@ def is_reference(value) -> bool:
 
 # ----------------------------------------------------------------------------- transport
 
+class Unreachable(RegistryError):
+    """The registry did not answer (refused connection, unknown host, time-out): a pull by tag
+    then falls back to the digest the tag last had."""
+
+
 def _docker_config_path() -> str | None:
     folder = os.environ.get("DOCKER_CONFIG")
     path = Path(folder) / "config.json" if folder else Path.home() / ".docker" / "config.json"
@@ -155,10 +160,10 @@ def _client(ref: Reference, *, insecure: bool | None, auth: tuple[str, str] | No
                 raise RegistryError(f"cannot speak HTTPS to {ref.registry} (for {ref})",
                                     hint="a registry served over plain HTTP needs insecure=True (--insecure)") from None
             except requests.exceptions.Timeout:
-                raise RegistryError(f"{ref.registry} did not answer within {timeout:g} s (for {ref})") from None
+                raise Unreachable(f"{ref.registry} did not answer within {timeout:g} s (for {ref})") from None
             except requests.exceptions.ConnectionError:
-                raise RegistryError(f"cannot reach the registry {ref.registry} (for {ref})",
-                                    hint="is it running, and is the host name right?") from None
+                raise Unreachable(f"cannot reach the registry {ref.registry} (for {ref})",
+                                  hint="is it running, and is the host name right?") from None
 
     class Client(oras.provider.Registry):
         def do_request(self, url, method="GET", data=None, headers=None, json=None, stream=False):
@@ -249,11 +254,17 @@ def digest_of(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+def _digest_like(data: bytes, digest: str) -> str:
+    """The digest of ``data`` computed with the algorithm ``digest`` names."""
+    algorithm = digest.partition(":")[0]
+    return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
+
+
 def _verified(data: bytes, digest: str, ref: Reference, what: str) -> bytes:
     algorithm = digest.partition(":")[0]
     if algorithm not in ("sha256", "sha512"):
         raise RegistryError(f"{ref}: unsupported digest algorithm `{algorithm}` ({what})")
-    actual = f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
+    actual = _digest_like(data, digest)
     if actual != digest:
         raise RegistryError(f"{ref}: digest mismatch for the {what}: expected {digest}, received {actual}",
                             hint="the registry served corrupted or altered content; nothing was used")
@@ -261,12 +272,12 @@ def _verified(data: bytes, digest: str, ref: Reference, what: str) -> bytes:
 
 
 def _cached_blob(digest: str) -> bytes | None:
+    """A blob from the cache, if it is there and still has its digest."""
     path = _blob_path(digest)
-    if not path.is_file():
+    if not path.is_file() or digest.partition(":")[0] not in ("sha256", "sha512"):
         return None
     data = path.read_bytes()
-    algorithm = digest.partition(":")[0]
-    return data if f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}" == digest else None
+    return data if _digest_like(data, digest) == digest else None
 
 
 def _keep_blob(digest: str, data: bytes) -> None:
@@ -318,10 +329,10 @@ def pull(reference: str | Reference, *, insecure: bool | None = None, auth: tupl
         try:
             client = _client(ref, insecure=insecure, auth=auth, token=token, timeout=timeout)
             manifest_bytes, digest = _fetch_manifest(client, ref)
-        except RegistryError as exc:
+        except Unreachable:
             known = _tag_path(ref).read_text().strip() if not ref.digest and _tag_path(ref).is_file() else None
             manifest_bytes = _cached_blob(known) if known else None
-            if manifest_bytes is None or "cannot reach" not in exc.message and "did not answer" not in exc.message:
+            if manifest_bytes is None:
                 raise
             digest, offline = known, True
     manifest = _decode_json(manifest_bytes, ref, "manifest")
