@@ -4,7 +4,8 @@
 with a throwaway configuration (storage in ``tmp``, optionally htpasswd basic auth) and stops it on
 exit; it skips the test, with the reason, where docker-registry is not installed.  ``registry.host`` is
 ``127.0.0.1:PORT``.  ``broken_server(status)`` is a plain HTTP server answering every request with
-``status`` (a registry that fails), ``silent_server()`` one that accepts connections and never answers.
+``status`` (a registry that fails), ``token_server(token)`` one that wants a bearer token,
+``silent_server()`` one that accepts connections and never answers.
 """
 
 from __future__ import annotations
@@ -55,6 +56,36 @@ def broken_server(status: int = 500):
             self.wfile.write(body)
 
         do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = _answer
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
+def token_server(token: str):
+    """A registry front that answers 401 with a Bearer challenge unless ``Authorization: Bearer
+    TOKEN`` is sent, and 404 when it is (it holds nothing); yields its ``host:port``."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.headers.get("Authorization") == f"Bearer {token}":
+                self.send_response(404)
+            else:
+                self.send_response(401)
+                self.send_header("Www-Authenticate", 'Bearer realm="http://127.0.0.1:9/token",service="test"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_HEAD = do_GET
 
         def log_message(self, *args):
             pass

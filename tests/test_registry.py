@@ -12,7 +12,14 @@ import urllib.request
 from datetime import datetime
 
 import pytest
-from registry_server import RegistryServer, broken_server, require_registry, silent_server, unused_host
+from registry_server import (
+    RegistryServer,
+    broken_server,
+    require_registry,
+    silent_server,
+    token_server,
+    unused_host,
+)
 
 import wasmlab
 from wasmlab.errors import RegistryError, WacError
@@ -338,6 +345,25 @@ def test_wkg_config_credentials(auth_registry, components, tmp_path):
     assert registry.pull(str(pinned)).wasm == components["adder"].wasm
 
 
+def test_an_explicit_token_is_sent_as_bearer():
+    with token_server("s3cret") as host:
+        ref = f"oci://{host}/demo/adder:1.0.0"
+        with pytest.raises(RegistryError, match=r"cannot reach 127\.0\.0\.1:9 \(for "):
+            registry.pull(ref, timeout=5)  # without a token, the challenge's token service is asked
+        with pytest.raises(RegistryError, match="not found"):
+            registry.pull(ref, token="s3cret")
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from wasmlab.course import platforms
+
+    for module in (registry, platforms):
+        failed, attempted = doctest.testmod(module)
+        assert failed == 0 and (attempted > 0 or module is platforms)
+
+
 # ---------------------------------------------------------------------------------------- bad inputs
 
 def test_unreachable_registry_fails_fast(components):
@@ -536,6 +562,8 @@ def test_cli_push_pull_call_inspect_run_and_plug(open_registry, components, tmp_
 
     bad = _cli(capsys, "pull", "oci://nowhere/Bad:ref", "-o", str(tmp_path / "x.wasm"))
     assert bad.returncode == 1 and "malformed registry reference" in bad.stderr and "Traceback" not in bad.stderr
+    no_password = _cli(capsys, "pull", pinned, "--user", "ada", "-o", str(tmp_path / "x.wasm"))
+    assert no_password.returncode == 1 and "--user USER:PASSWORD" in no_password.stderr
 
 
 def test_cli_wac_compose_with_registry_packages(open_registry, components, tmp_path, capsys):

@@ -151,8 +151,10 @@ def _add_registry_options(parser: argparse.ArgumentParser) -> None:
 def _pull_options(args) -> dict:
     """Registry options of a command (defaults where it has none)."""
     user = getattr(args, "user", None)
+    if user is not None and ":" not in user:
+        raise WasmlabError(f"--user {user}: give the password too", hint="--user USER:PASSWORD")
     return {"insecure": getattr(args, "insecure", None), "token": getattr(args, "token", None),
-            "auth": tuple(user.split(":", 1)) if user and ":" in user else None}
+            "auth": tuple(user.split(":", 1)) if user else None}
 
 
 def _local_path(component: str, args) -> str:

@@ -33,6 +33,7 @@ import os
 import re
 import tempfile
 import tomllib
+import urllib.parse
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -156,13 +157,17 @@ def _client(ref: Reference, *, insecure: bool | None, auth: tuple[str, str] | No
             kwargs.setdefault("timeout", timeout)
             try:
                 return super().request(method, url, **kwargs)
-            except requests.exceptions.SSLError:
-                raise RegistryError(f"cannot speak HTTPS to {ref.registry} (for {ref})",
-                                    hint="a registry served over plain HTTP needs insecure=True (--insecure)") from None
-            except requests.exceptions.Timeout:
-                raise Unreachable(f"{ref.registry} did not answer within {timeout:g} s (for {ref})") from None
-            except requests.exceptions.ConnectionError:
-                raise Unreachable(f"cannot reach the registry {ref.registry} (for {ref})",
+            except requests.exceptions.RequestException as exc:
+                # the host asked may be the registry's token service rather than the registry
+                host = urllib.parse.urlsplit(url).netloc
+                what = "the registry " + host if host == ref.registry else host
+                if isinstance(exc, requests.exceptions.SSLError):
+                    raise RegistryError(f"cannot speak HTTPS to {host} (for {ref})",
+                                        hint="a registry served over plain HTTP needs insecure=True (--insecure)"
+                                        ) from None
+                if isinstance(exc, requests.exceptions.Timeout):
+                    raise Unreachable(f"{what} did not answer within {timeout:g} s (for {ref})") from None
+                raise Unreachable(f"cannot reach {what} (for {ref})",
                                   hint="is it running, and is the host name right?") from None
 
     class Client(oras.provider.Registry):
