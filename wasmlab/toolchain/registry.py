@@ -28,10 +28,10 @@ Packages (``ns:name@version``) resolve through a configuration compatible with w
 from __future__ import annotations
 
 import hashlib
+import http.cookiejar
 import json
 import os
 import re
-import tempfile
 import tomllib
 import urllib.parse
 from dataclasses import dataclass, field
@@ -145,11 +145,86 @@ def _docker_config_path() -> str | None:
     return str(path) if path.is_file() else None
 
 
-def _client(ref: Reference, *, insecure: bool | None, auth: tuple[str, str] | None, token: str | None,
-            timeout: float):
-    """An oras registry client for ``ref``'s host: oras does the OCI requests and the token
-    handshake; requests time out, are not retried, and fail as :class:`RegistryError`."""
-    import oras.provider
+class _Client:
+    """Requests to one repository of a registry.  oras does what is intricate: the token
+    handshake (``Www-Authenticate: Bearer`` challenges, scoped per repository and action) and
+    Docker's credential file and helpers, and lays out the URLs.  Requests time out, are not
+    retried, and fail as :class:`RegistryError` naming the reference.  (oras's ``provider``
+    module is not used: importing it costs seconds, it validates manifests with jsonschema.)"""
+
+    def __init__(self, ref: Reference, *, insecure: bool | None, auth: tuple[str, str] | None,
+                 token: str | None, timeout: float):
+        import oras.auth
+        import oras.container
+
+        self.ref, self.token = ref, token
+        self.session = _session(ref, timeout)
+        plain = ref.plain_http(insecure)
+        self.prefix = "http" if plain else "https"
+        self.auth = oras.auth.get_auth_backend("token", self.session, insecure=plain)
+        self.container = oras.container.Container(_oras_name(ref))
+        self.login: dict[str, str] = {"Authorization": f"Bearer {token}"} if token else {}
+        if auth:
+            self.auth.set_basic_auth(*auth)
+        elif not token:
+            wkg_auth = RegistryConfig.load().auth_for(ref.registry)
+            if wkg_auth:
+                self.auth.set_basic_auth(*wkg_auth)
+            else:
+                docker = _docker_config_path()
+                self.auth.load_configs(self.container, configs=[docker] if docker else None)
+
+    def url(self, path: str) -> str:
+        return f"{self.prefix}://{path}"
+
+    def request(self, method: str, url: str, *, headers: dict | None = None, data: bytes | None = None):
+        def send(extra):
+            return self.session.request(method, url, data=data, headers={**(headers or {}), **extra})
+
+        response = send(self.login)
+        challenge = response.headers.get("Www-Authenticate", "").lower()
+        if response.status_code == 401 and challenge.startswith("bearer") and not self.token:
+            # a token is scoped to a repository and an action: each challenge gets its own
+            answered, changed = self.auth.authenticate_request(response, dict(headers or {}),
+                                                               refresh=bool(self.login))
+            if changed:
+                self.login = {"Authorization": answered["Authorization"]}
+                response = send(self.login)
+        elif response.status_code == 401 and challenge.startswith("basic") and not self.login:
+            basic = getattr(self.auth, "_basic_auth", None)
+            if basic:
+                self.login = {"Authorization": f"Basic {basic}"}
+                response = send(self.login)
+        return _failed(response, self.ref, method, url)
+
+    def manifest(self):
+        return self.request("GET", self.url(self.container.manifest_url()), headers={"Accept": _ACCEPT})
+
+    def put_manifest(self, data: bytes):
+        return self.request("PUT", self.url(self.container.manifest_url()), data=data,
+                            headers={"Content-Type": MANIFEST_MEDIA_TYPE})
+
+    def blob(self, digest: str):
+        return self.request("GET", self.url(self.container.get_blob_url(digest)))
+
+    def upload(self, data: bytes, digest: str, what: str) -> None:
+        """A monolithic blob upload (POST for a session, PUT the bytes), skipped when the registry has it."""
+        if self.request("HEAD", self.url(self.container.get_blob_url(digest))).status_code == 200:
+            return
+        started = _check(self.request("POST", self.url(self.container.upload_blob_url())), self.ref, what)
+        location = started.headers.get("Location", "")
+        if not location:
+            raise RegistryError(f"{self.ref}: {self.ref.registry} gave no upload location ({what})")
+        if not location.startswith("http"):
+            location = self.url(self.ref.registry + location)
+        location += ("&" if "?" in location else "?") + urllib.parse.urlencode({"digest": digest})
+        _check(self.request("PUT", location, data=data, headers={"Content-Type": "application/octet-stream"}),
+               self.ref, what)
+
+
+def _session(ref: Reference, timeout: float):
+    """A requests session whose requests time out and fail as RegistryError (naming the host asked:
+    it may be the registry's token service)."""
     import requests
 
     class Session(requests.Session):
@@ -158,7 +233,6 @@ def _client(ref: Reference, *, insecure: bool | None, auth: tuple[str, str] | No
             try:
                 return super().request(method, url, **kwargs)
             except requests.exceptions.RequestException as exc:
-                # the host asked may be the registry's token service rather than the registry
                 host = urllib.parse.urlsplit(url).netloc
                 what = "the registry " + host if host == ref.registry else host
                 if isinstance(exc, requests.exceptions.SSLError):
@@ -170,44 +244,10 @@ def _client(ref: Reference, *, insecure: bool | None, auth: tuple[str, str] | No
                 raise Unreachable(f"cannot reach {what} (for {ref})",
                                   hint="is it running, and is the host name right?") from None
 
-    class Client(oras.provider.Registry):
-        def do_request(self, url, method="GET", data=None, headers=None, json=None, stream=False):
-            def send(extra):
-                return self.session.request(method, url, data=data, json=json, headers={**(headers or {}), **extra},
-                                            stream=stream, verify=self._tls_verify)
-
-            response = send(self.login)
-            challenge = response.headers.get("Www-Authenticate", "").lower()
-            if response.status_code == 401 and challenge.startswith("bearer") and not token:
-                # a token is scoped to a repository and an action: each challenge gets its own
-                answered, changed = self.auth.authenticate_request(response, dict(headers or {}),
-                                                                   refresh=bool(self.login))
-                if changed:
-                    self.login = {"Authorization": answered["Authorization"]}
-                    response = send(self.login)
-            elif response.status_code == 401 and challenge.startswith("basic") and not self.login:
-                basic = getattr(self.auth, "_basic_auth", None)
-                if basic:
-                    self.login = {"Authorization": f"Basic {basic}"}
-                    response = send(self.login)
-            return _failed(response, ref, method, url)
-
-    client = Client(hostname=ref.registry, insecure=ref.plain_http(insecure))
-    client.session = Session()
-    client.auth.session = client.session
-    client.login = {}
-    if token:
-        client.login = {"Authorization": f"Bearer {token}"}
-    elif auth:
-        client.auth.set_basic_auth(*auth)
-    else:
-        wkg_auth = RegistryConfig.load().auth_for(ref.registry)
-        if wkg_auth:
-            client.auth.set_basic_auth(*wkg_auth)
-        else:
-            docker = _docker_config_path()
-            client.auth.load_configs(client.get_container(_oras_name(ref)), configs=[docker] if docker else None)
-    return client
+    session = Session()
+    # some registries set cookies to tell browsers apart; a client has no use for them
+    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    return session
 
 
 def _oras_name(ref: Reference) -> str:
@@ -332,7 +372,7 @@ def pull(reference: str | Reference, *, insecure: bool | None = None, auth: tupl
     client = None
     if manifest_bytes is None:
         try:
-            client = _client(ref, insecure=insecure, auth=auth, token=token, timeout=timeout)
+            client = _Client(ref, insecure=insecure, auth=auth, token=token, timeout=timeout)
             manifest_bytes, digest = _fetch_manifest(client, ref)
         except Unreachable:
             known = _tag_path(ref).read_text().strip() if not ref.digest and _tag_path(ref).is_file() else None
@@ -349,8 +389,8 @@ def pull(reference: str | Reference, *, insecure: bool | None = None, auth: tupl
         data = _cached_blob(descriptor["digest"])
         if data is None:
             if client is None:
-                client = _client(ref, insecure=insecure, auth=auth, token=token, timeout=timeout)
-            response = _check(client.get_blob(_oras_name(ref), descriptor["digest"]), ref, what)
+                client = _Client(ref, insecure=insecure, auth=auth, token=token, timeout=timeout)
+            response = _check(client.blob(descriptor["digest"]), ref, what)
             data = _verified(response.content, descriptor["digest"], ref, what)
             _keep_blob(descriptor["digest"], data)
             fetched.append(what)
@@ -365,9 +405,7 @@ def pull(reference: str | Reference, *, insecure: bool | None = None, auth: tupl
 
 
 def _fetch_manifest(client, ref: Reference) -> tuple[bytes, str]:
-    container = client.get_container(_oras_name(ref))
-    url = f"{client.prefix}://{container.manifest_url()}"
-    response = _check(client.do_request(url, "GET", headers={"Accept": _ACCEPT}), ref, "manifest")
+    response = _check(client.manifest(), ref, "manifest")
     data = response.content
     if ref.digest:
         return _verified(data, ref.digest, ref, "manifest"), ref.digest
@@ -442,19 +480,13 @@ def push(wasm: bytes, reference: str | Reference, *, imports: list[str], exports
         "annotations": {"org.opencontainers.image.created": created,
                         "org.opencontainers.image.version": ref.tag, **(annotations or {})},
     }
-    client = _client(ref, insecure=insecure, auth=auth, token=token, timeout=timeout)
-    container = client.get_container(_oras_name(ref))
-    with tempfile.TemporaryDirectory(prefix="wasmlab-push-") as tmp:
-        for name, data, descriptor in (("config.json", config_bytes, manifest["config"]),
-                                       ("layer.wasm", wasm, manifest["layers"][0])):
-            path = Path(tmp) / name
-            path.write_bytes(data)
-            _check(client.upload_blob(str(path), container, dict(descriptor)), ref, f"uploading the {name}")
-            _keep_blob(descriptor["digest"], data)
+    client = _Client(ref, insecure=insecure, auth=auth, token=token, timeout=timeout)
+    client.upload(config_bytes, manifest["config"]["digest"], "uploading the config")
+    client.upload(wasm, manifest["layers"][0]["digest"], "uploading the Wasm layer")
+    for descriptor, data in ((manifest["config"], config_bytes), (manifest["layers"][0], wasm)):
+        _keep_blob(descriptor["digest"], data)
     manifest_bytes = json.dumps(manifest, separators=(",", ":")).encode()
-    url = f"{client.prefix}://{container.manifest_url()}"
-    _check(client.do_request(url, "PUT", data=manifest_bytes, headers={"Content-Type": MANIFEST_MEDIA_TYPE}),
-           ref, "uploading the manifest")
+    _check(client.put_manifest(manifest_bytes), ref, "uploading the manifest")
     digest = digest_of(manifest_bytes)
     _keep_blob(digest, manifest_bytes)
     cache._atomic_write(_tag_path(ref), digest.encode())
