@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wasmlab.errors import WacError
+from wasmlab.errors import WacError, WasmlabError
 from wasmlab.wac import _ast as ast
 from wasmlab.wac._graph import (
     ArgumentTypeMismatch,
@@ -337,12 +337,9 @@ def find_packages(document: ast.Document, *, packages: dict | None = None, deps:
 def _from_registry(registry, name: str, version: str | None, span: Span) -> PackageSource:
     try:
         data = registry(name, version) if registry is not None else None
-    except WacError as exc:
+    except WasmlabError as exc:  # the registry's answer (unreachable, not found, refused) is the cause
         raise ResolveError(f"failed to resolve package `{name}`", span, f"package `{name}` failed to resolve",
-                           cause=exc) from None
-    except Exception as exc:  # noqa: BLE001 - the registry's own error (a WasmlabError), shown as the cause
-        raise ResolveError(f"failed to resolve package `{name}`", span, f"package `{name}` failed to resolve",
-                           cause=ValueError(getattr(exc, "message", str(exc)))) from None
+                           cause=ValueError(exc.message)) from None
     if data is None:
         raise ResolveError(f"unknown package `{name}`", span, f"unknown package `{name}`")
     return PackageSource(data)
