@@ -2,9 +2,10 @@
 
     python benchmarks/bench_registry.py [SIZE_MB]
 
-Pushes a component padded to SIZE_MB (default 8, about a componentize-py build's size; the first
-push in a process includes importing the HTTP client), then times: a cold pull by tag (manifest + blobs over HTTP, digests checked), a pull by tag whose
-blobs are cached (one manifest request), and a pull by digest from the cache (no network).
+Pushes a component padded to SIZE_MB (default 8, about a componentize-py build's size; the
+first push in a process includes importing the HTTP client), then times: a cold pull by tag
+(manifest + blobs over HTTP, digests checked), a pull by tag whose blobs are cached (one
+manifest request), and a pull by digest from the cache (no network).
 Prints the medians and the ratios.
 """
 

@@ -74,7 +74,8 @@ ENV_WAT = """(component
       global.set $next
       local.get $at))
   (core instance $a (instantiate $alloc))
-  (core func $get (canon lower (func $env "get-environment") (memory (core memory $a "memory")) (realloc (core func $a "realloc"))))
+  (core func $get (canon lower (func $env "get-environment")
+    (memory (core memory $a "memory")) (realloc (core func $a "realloc"))))
   (core module $main
     (import "host" "get-environment" (func $get (param i32)))
     (import "host" "memory" (memory 1))

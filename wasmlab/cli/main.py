@@ -126,9 +126,9 @@ def _pull(args) -> int:
 
     pulled = registry.pull(args.reference, **_pull_options(args))
     Path(args.output).write_bytes(pulled.wasm)
-    print(f"pulled {pulled.pinned} -> {args.output} ({len(pulled.wasm)} bytes"
-          f"{', from cache' if pulled.from_cache else ''}{', offline: the tag as last seen' if pulled.offline else ''})",
-          file=sys.stderr)
+    notes = [f"{len(pulled.wasm)} bytes"] + (["from cache"] if pulled.from_cache else []) \
+        + (["offline: the tag as last seen"] if pulled.offline else [])
+    print(f"pulled {pulled.pinned} -> {args.output} ({', '.join(notes)})", file=sys.stderr)
     return 0
 
 
