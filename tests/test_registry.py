@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import subprocess
 import time
 import urllib.request
@@ -132,6 +133,9 @@ world adder {
   export add;
 }
 """
+
+
+USER_CACHE = os.environ.get("WASMLAB_CACHE_DIR")  # builds share it (componentize-py takes seconds)
 
 
 @pytest.fixture(autouse=True)
@@ -622,13 +626,19 @@ def test_spin_manifest_environment_comes_from_what_a_run_read(tmp_path):
 
 
 @pytest.mark.slow
-def test_spin_manifest_from_a_real_run_of_a_service(open_registry, tmp_path):
+def test_spin_manifest_from_a_real_run_of_a_service(open_registry, tmp_path, monkeypatch):
     import tomllib
 
     from wasmlab.course.platforms import spin_manifest
 
     wasmlab.define_wit(SERVICE_WIT, origin="service.wit")
-    service = wasmlab.build(world="regtest:spin/service", python=SERVICE_PY, name="service", progress=False)
+    with monkeypatch.context() as build_cache:
+        if USER_CACHE is None:
+            build_cache.delenv("WASMLAB_CACHE_DIR")
+        else:
+            build_cache.setenv("WASMLAB_CACHE_DIR", USER_CACHE)
+        service = wasmlab.build(world="regtest:spin/service", python=SERVICE_PY, name="service", progress=False)
+        service.compiled()
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "index.txt").write_text("welcome")
     (tmp_path / "secrets").mkdir()
