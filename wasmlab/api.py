@@ -12,6 +12,7 @@ from wasmlab.errors import (
     GuestError,
     LinkError,
     LoadError,
+    RegistryError,
     ToolError,
     Trap,
     WacError,
@@ -29,7 +30,7 @@ __all__ = [
     "define_wit", "build", "load", "load_module", "Component", "Instance", "CoreModule", "WitDefinition",
     "registry", "cache", "Grants", "Limits", "compose", "plug", "Some", "Ok", "Err", "Variant", "Resource",
     "WasmlabError", "WitError", "BuildError", "ToolError", "LoadError", "LinkError", "ArgumentError",
-    "Trap", "GuestError", "WacError", "serve",
+    "Trap", "GuestError", "WacError", "RegistryError", "serve",
 ]
 __version__ = "0.1.0"
 

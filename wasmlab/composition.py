@@ -21,6 +21,9 @@ Where a package ``ns:name`` comes from, first match wins:
    for here before step 2.
 4. ``deps={"ns:name": path}``, then ``deps_dir`` laid out as wac expects (``DIR/ns/name.wasm``,
    ``DIR/ns/name.wat``, ``DIR/ns/name/`` holding WIT).
+5. A registry, when the wkg configuration maps the package's namespace to one (or names a
+   ``default_registry``): ``ns:name@1.0.0`` is pulled as ``REGISTRY/ns/name:1.0.0``
+   (see :mod:`wasmlab.toolchain.registry`).
 
 The result embeds every component it instantiates (a self-contained component that wasmtime
 runs); ``import_dependencies=True`` imports them instead as ``unlocked-dep=<ns:name>``, as
@@ -164,6 +167,7 @@ def compose_bytes(wac_source: str, *, origin: str = "<wac>", packages: dict | No
 
     ``session=False`` looks for packages only in ``packages``, ``deps`` and ``deps_dir`` (as the
     ``wac`` command does), not among the session's components and WIT."""
+    from wasmlab.toolchain.registry import fetch_package
     from wasmlab.wac import parse, resolve
     from wasmlab.wac._resolver import ResolveError, _to_wac_error, collect_package_references
 
@@ -181,11 +185,12 @@ def compose_bytes(wac_source: str, *, origin: str = "<wac>", packages: dict | No
         for key, value in session_packages(missing, namespace, instantiated_packages(wac_source)).items():
             given.setdefault(key, value)
     try:
-        resolution = resolve(document, packages=given, deps=deps, deps_dir=deps_dir)
+        resolution = resolve(document, packages=given, deps=deps, deps_dir=deps_dir, registry=fetch_package)
     except WacError as err:
         if err.message.startswith("unknown package") and err.hint is None:
             err.hint = ("bind a component to a variable of that name (%%component NAME ...), pass "
-                        "--dep ns:name=VAR_OR_PATH, or put it in a --deps-dir")
+                        "--dep ns:name=VAR_OR_PATH, put it in a --deps-dir, or map its namespace to a "
+                        "registry in ~/.config/wasm-pkg/config.toml")
         raise
     return resolution, encode_resolution(resolution, import_dependencies=import_dependencies)
 

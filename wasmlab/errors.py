@@ -22,6 +22,7 @@ __all__ = [
     "GuestError",
     "GuestExit",
     "WacError",
+    "RegistryError",
     "Location",
 ]
 
@@ -107,6 +108,12 @@ class WacError(WasmlabError):
     """A WAC document failed to parse, resolve or encode."""
 
     kind = "WAC error"
+
+
+class RegistryError(WasmlabError):
+    """An OCI registry could not be reached, refused a request, or served something that is not a Wasm artifact."""
+
+    kind = "registry error"
 
 
 class BuildError(WasmlabError):

@@ -52,7 +52,7 @@ def _build(args) -> int:
 def _inspect(args) -> int:
     from wasmlab.runtime.component import load
 
-    component = load(args.component)
+    component = load(args.component, **_pull_options(args))
     if args.json:
         print(json.dumps(_inspect_json(component), indent=2))
     else:
@@ -84,7 +84,7 @@ def _call(args) -> int:
     from wasmlab import wave
     from wasmlab.runtime.component import load
 
-    component = load(args.component)
+    component = load(args.component, **_pull_options(args))
     component.grants = _grants(args)
     component.limits = Limits(timeout=args.timeout, max_memory=args.max_memory, fuel=args.fuel)
     target, _ = wave.parse_call(args.expression, origin="call")
@@ -109,7 +109,7 @@ def _run(args) -> int:
     from wasmlab.runtime.core_modules import load_module
     from wasmlab.toolchain.tools import wat_is_component
 
-    path = Path(args.component)
+    path = Path(_local_path(args.component, args))
     head = path.read_bytes()[:8] if path.is_file() else b""
     is_core = head[4:8] == b"\x01\x00\x00\x00" or (path.suffix == ".wat" and not wat_is_component(path.read_text()))
     program = load_module(path) if is_core else load(path)
@@ -120,6 +120,49 @@ def _run(args) -> int:
     if args.fuel is not None and program.fuel_consumed is not None:
         print(f"fuel consumed: {program.fuel_consumed}", file=sys.stderr)
     return result.exit_code
+
+
+def _pull(args) -> int:
+    from wasmlab.toolchain import registry
+
+    pulled = registry.pull(args.reference, **_pull_options(args))
+    Path(args.output).write_bytes(pulled.wasm)
+    notes = [f"{len(pulled.wasm)} bytes"] + (["from cache"] if pulled.from_cache else []) \
+        + (["offline: the tag as last seen"] if pulled.offline else [])
+    print(f"pulled {pulled.pinned} -> {args.output} ({', '.join(notes)})", file=sys.stderr)
+    return 0
+
+
+def _push(args) -> int:
+    from wasmlab.toolchain import registry
+
+    annotations = dict(item.split("=", 1) for item in args.annotation)
+    data = Path(_local_path(args.component, args)).read_bytes()
+    print(registry.push_wasm(data, args.reference, annotations=annotations, **_pull_options(args)))
+    return 0
+
+
+def _add_registry_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--insecure", action="store_true", default=None,
+                        help="plain HTTP to the registry (localhost and 127.0.0.1 always are)")
+    parser.add_argument("--user", metavar="USER:PASSWORD", help="basic auth for the registry")
+    parser.add_argument("--token", help="a bearer token for the registry")
+
+
+def _pull_options(args) -> dict:
+    """Registry options of a command (defaults where it has none)."""
+    user = getattr(args, "user", None)
+    if user is not None and ":" not in user:
+        raise WasmlabError(f"--user {user}: give the password too", hint="--user USER:PASSWORD")
+    return {"insecure": getattr(args, "insecure", None), "token": getattr(args, "token", None),
+            "auth": tuple(user.split(":", 1)) if user else None}
+
+
+def _local_path(component: str, args) -> str:
+    """A component argument as a file: a registry reference is pulled (into the blob cache)."""
+    from wasmlab.toolchain import registry
+
+    return str(registry.pull(component, **_pull_options(args)).path) if registry.is_reference(component) else component
 
 
 def _grants(args) -> Grants:
@@ -136,7 +179,9 @@ def _grants(args) -> Grants:
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
-    """The grant and limit flags of a run, spelled as wasmtime spells them."""
+    """The grant and limit flags of a run, spelled as wasmtime spells them (and the registry's,
+    for a component given as a reference)."""
+    _add_registry_options(parser)
     parser.add_argument("--dir", action="append", default=[], metavar="HOST::GUEST",
                         help="grant a host directory read-write at GUEST")
     parser.add_argument("--ro-dir", action="append", default=[], metavar="HOST::GUEST",
@@ -195,6 +240,7 @@ def _parser() -> argparse.ArgumentParser:
     inspect = sub.add_parser("inspect", help="imports, exports and capabilities of a component")
     inspect.add_argument("component")
     inspect.add_argument("--json", action="store_true")
+    _add_registry_options(inspect)
     inspect.set_defaults(run=_inspect)
 
     call = sub.add_parser("call", help="call one export: wasmlab call app.wasm 'add(1, 2)'")
@@ -209,6 +255,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the program")
     _add_run_options(run)
     run.set_defaults(run=_run)
+
+    pull = sub.add_parser("pull", help="pull a component or WIT package from an OCI registry")
+    pull.add_argument("reference", help="oci://HOST/REPO:TAG or oci://HOST/REPO@sha256:DIGEST")
+    pull.add_argument("-o", "--output", required=True)
+    _add_registry_options(pull)
+    pull.set_defaults(run=_pull)
+
+    push = sub.add_parser("push", help="push a component or WIT package to an OCI registry (Wasm OCI artifact)")
+    push.add_argument("component", help="a .wasm component or WIT package (wasm-tools component wit --wasm)")
+    push.add_argument("reference", help="oci://HOST/REPO:TAG")
+    push.add_argument("--annotation", action="append", default=[], metavar="KEY=VALUE",
+                      help="a manifest annotation, e.g. org.opencontainers.image.description=... (repeatable)")
+    _add_registry_options(push)
+    push.set_defaults(run=_push)
 
     kernel = sub.add_parser("install-kernel", help="install the 'Python 3 (wasmlab)' kernel (magics preloaded)")
     where = kernel.add_mutually_exclusive_group()

@@ -51,7 +51,7 @@ def run_resolve(path: str, *, deps_dir: str | None = None, deps: dict[str, str] 
     """Resolve the file at ``path`` and return its composition graph as DOT (``wasmlab wac resolve``)."""
     from wasmlab.wac import resolve
 
-    resolution = resolve(_read(path), origin=path, deps_dir=deps_dir, deps=deps or {})
+    resolution = resolve(_read(path), origin=path, deps_dir=deps_dir, deps=deps or {}, registry=_registry())
     return resolution.to_dot()
 
 
@@ -71,16 +71,28 @@ def run_compose(path: str, *, deps_dir: str | None = None, deps: dict[str, str] 
     """Resolve and encode the file at ``path`` (``wasmlab wac compose``); returns the component bytes."""
     from wasmlab.wac import resolve
 
-    resolution = resolve(_read(path), origin=path, deps_dir=deps_dir, deps=deps or {})
+    resolution = resolve(_read(path), origin=path, deps_dir=deps_dir, deps=deps or {}, registry=_registry())
     return resolution.encode(define_components=not import_dependencies, processor=processor)
 
 
-def run_plug(socket: str, plugs: list[str]) -> bytes:
-    """Plug the exports of ``plugs`` into the imports of ``socket`` (``wasmlab wac plug``)."""
+def _registry():
+    """Packages found nowhere else come from the registries of the wkg configuration (as wac does)."""
+    from wasmlab.toolchain.registry import fetch_package
+
+    return fetch_package
+
+
+def run_plug(socket: str, plugs: list[str], *, insecure: bool | None = None) -> bytes:
+    """Plug the exports of ``plugs`` into the imports of ``socket`` (``wasmlab wac plug``); each
+    may be a registry reference (``oci://...``)."""
+    from wasmlab.toolchain import registry
+
     try:
         from wasmlab.wac._plug import PlugError, plug_files
     except ImportError:
         raise WacError("`wasmlab wac plug` is not available yet: the plug support is missing") from None
+    socket, *plugs = [str(registry.pull(p, insecure=insecure).path) if registry.is_reference(p) else p
+                      for p in [socket, *plugs]]
     for path in [socket, *plugs]:
         if not Path(path).is_file():
             raise WacError(f"failed to read `{path}`: no such file")
@@ -107,7 +119,7 @@ def _compose(args) -> int:
 
 
 def _plug(args) -> int:
-    return _write(args.output, run_plug(args.socket, args.plug))
+    return _write(args.output, run_plug(args.socket, args.plug, insecure=args.insecure))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -142,6 +154,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plug", help="plug the exports of components into the imports of a socket")
     p.add_argument("socket")
     p.add_argument("--plug", action="append", required=True, metavar="PLUG", help="repeatable")
+    p.add_argument("--insecure", action="store_true", default=None,
+                   help="plain HTTP to a registry given as oci://... (localhost always is)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.wasm")
     p.set_defaults(run=_plug)
     return parser

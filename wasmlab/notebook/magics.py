@@ -84,7 +84,8 @@ class Wasmlab(Magics, Configurable):
     @argument("--world", "-w", default=None, help="the world it implements: ns:pkg/world or a bare world name")
     @argument("--wat", action="store_true", help="the cell is WAT (a component, or a core module for --world)")
     @argument("--stub", action="store_true", help="no source: every export of --world traps")
-    @argument("--load", default=None, metavar="PATH", help="load an existing .wasm/.wat component")
+    @argument("--load", default=None, metavar="PATH", help="load an existing .wasm/.wat component, or pull "
+              "oci://HOST/REPO:TAG (or @sha256:...) from a registry")
     @argument("--deps", default=None, help="a folder of WIT packages the world depends on")
     @line_cell_magic
     def component(self, line: str, cell: str | None = None):

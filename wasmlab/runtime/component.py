@@ -286,6 +286,15 @@ class Component(Displayable):
         """Call an export by name (see :meth:`export`)."""
         return self.export(target)(*args, **kwargs)
 
+    def push(self, reference: str, *, annotations: dict | None = None, **options):
+        """Push the component to an OCI registry as a Wasm artifact; returns the reference pinned to
+        the pushed digest (``options``: ``insecure``, ``auth``, ``token``; see
+        :func:`wasmlab.toolchain.registry.push`)."""
+        from wasmlab.toolchain import registry
+
+        return registry.push(self.wasm, reference, imports=list(self.imports), exports=list(self.exports),
+                             annotations=annotations, **options)
+
     def run(self, *args: str, stdin: str | bytes | None = None, echo: bool = True) -> engines.RunResult:
         """Run a command component (one exporting ``wasi:cli/run``) in a fresh instance.
 
@@ -623,10 +632,17 @@ class Instance:
         return trap
 
 
-def load(source: str | os.PathLike | bytes, *, name: str | None = None, imports: dict | None = None) -> Component:
-    """A component from a ``.wasm`` file, a ``.wat`` file or bytes (a copy goes to the cache)."""
+def load(source: str | os.PathLike | bytes, *, name: str | None = None, imports: dict | None = None,
+         **pull_options) -> Component:
+    """A component from a ``.wasm`` file, a ``.wat`` file, bytes (a copy goes to the cache), or a
+    registry reference ``oci://HOST/REPO:TAG`` / ``@sha256:...`` (``pull_options``: ``insecure``,
+    ``auth``, ``token``, ``timeout``; see :func:`wasmlab.toolchain.registry.pull`)."""
+    from wasmlab.toolchain import registry
     from wasmlab.toolchain.builders import world_of_wasm
 
+    if registry.is_reference(source):
+        pulled = registry.pull(source, **pull_options)
+        name, source = name or pulled.reference.name, pulled.wasm
     if isinstance(source, (bytes, bytearray)):
         data = bytes(source)
         default_name = "component"

@@ -66,6 +66,7 @@ class FileWatch:
             return
         for host, guest in roots.items():
             self._watch_tree(host, guest)
+        self.drain()  # the walk above opened the subfolders: those events are ours, not the guest's
 
     def _watch_tree(self, host: str, guest: str) -> None:
         for current, dirs, _files in os.walk(host):

@@ -26,6 +26,7 @@ from wasmlab.wittypes import Resolve, World
 
 __all__ = ["WitPackage", "WitDefinition", "WitRegistry", "define", "registry", "check_paths"]
 
+_MISSING = re.compile(r"package '([\w-]+:[\w-]+)(?:@([\w.+-]+))?' not found")
 _NESTED = re.compile(r"^\s*package\s+([\w-]+:[\w-]+)(?:@([\w.+-]+))?\s*\{", re.MULTILINE)
 _LOCATION = re.compile(r"-->\s+(.+?):(\d+):(\d+)\s*$", re.MULTILINE)
 _SCRATCH = "wasmlab:cell"
@@ -110,6 +111,9 @@ class WitRegistry:
                 (root / "_scratch.wit").write_text(f"package {_SCRATCH};\n", encoding="utf-8")
             shown = self._write_deps(root / "deps", skip=defined_here, deps_dir=deps_dir)
             result = wasm_tools("component", "wit", root, "--json", "--color", "never", check=False)
+            tried: set[str] = set()
+            while not result.ok and self._fetch_missing(result.stderr, root / "deps", tried):
+                result = wasm_tools("component", "wit", root, "--json", "--color", "never", check=False)
             if not result.ok:
                 raise _located_wit_error(result.stderr, {str(root / CELL_FILE): origin, **shown, str(root): origin},
                                          cell=(str(root / CELL_FILE), source))
@@ -126,6 +130,30 @@ class WitRegistry:
         for pkg in packages:
             self._packages[pkg.name] = pkg
         return WitDefinition(packages, resolve, source, origin)
+
+    def _fetch_missing(self, stderr: str, deps: Path, tried: set[str]) -> bool:
+        """A package wasm-tools did not find, pulled from its registry (wkg configuration) into the
+        session and ``deps``; False when there is none to fetch."""
+        from wasmlab.errors import RegistryError
+        from wasmlab.toolchain.registry import fetch_package, wit_text
+
+        missing = _MISSING.search(_strip_color(stderr))
+        if missing is None or missing[0] in tried:
+            return False
+        tried.add(missing[0])
+        try:
+            data = fetch_package(missing[1], missing[2])
+            if data is None:
+                return False
+            text = wit_text(data)
+        except RegistryError as exc:
+            raise WitError(f"package '{missing[0]}' is not defined here, and its registry failed: {exc.message}",
+                           hint=exc.hint) from None
+        header = _HEADER.search(text)
+        name = header[1] + (f"@{header[2]}" if header[2] else "") if header else missing[0]
+        self._packages[name] = WitPackage(name, text, f"registry:{name}")
+        (deps / _file_name(name)).write_text(text, encoding="utf-8")
+        return True
 
     def define_path(self, path: str | os.PathLike) -> list[WitPackage]:
         """Register the packages of a ``.wit`` file, or of a folder (a package plus ``deps/``)."""

@@ -23,13 +23,14 @@ def parse(text: str, origin: str = "<wac>") -> Document:
 
 def resolve(document_or_text: Document | str, *, packages: dict | None = None,
             deps_dir: str | os.PathLike | None = None, deps: dict | None = None,
-            origin: str = "<wac>") -> Resolution:
+            origin: str = "<wac>", registry=None) -> Resolution:
     """Resolve a WAC document (or its text) into a :class:`Resolution` holding the composition graph.
 
     Packages are looked up in order in ``packages`` (``"ns:name"`` or ``"ns:name@1.0.0"`` -> component
     bytes, a path, a component object with ``wasm_path``, or a loaded package; a bare ``"ns:name"``
     also answers versioned references), ``deps`` (``"ns:name"`` -> path of a .wasm/.wat file or WIT
-    folder), then ``deps_dir`` laid out as wac expects (``DIR/ns/name.wasm``, ``.wat``, ``DIR/ns/name/``).
+    folder), then ``deps_dir`` laid out as wac expects (``DIR/ns/name.wasm``, ``.wat``, ``DIR/ns/name/``),
+    then ``registry(name, version)``, a callable giving the package's bytes or None (registries).
     """
     document = document_or_text if isinstance(document_or_text, Document) else parse(document_or_text, origin)
-    return resolve_document(document, packages=packages, deps=deps, deps_dir=deps_dir)
+    return resolve_document(document, packages=packages, deps=deps, deps_dir=deps_dir, registry=registry)

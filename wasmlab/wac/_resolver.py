@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wasmlab.errors import WacError
+from wasmlab.errors import WacError, WasmlabError
 from wasmlab.wac import _ast as ast
 from wasmlab.wac._graph import (
     ArgumentTypeMismatch,
@@ -291,8 +291,10 @@ def _load_package_path(path: Path) -> bytes:
 
 
 def find_packages(document: ast.Document, *, packages: dict | None = None, deps: dict | None = None,
-                  deps_dir: str | os.PathLike | None = None) -> dict[tuple[str, str | None], PackageSource]:
-    """The sources of every package the document refers to; unknown ones raise ResolveError."""
+                  deps_dir: str | os.PathLike | None = None,
+                  registry=None) -> dict[tuple[str, str | None], PackageSource]:
+    """The sources of every package the document refers to; unknown ones raise ResolveError.
+    ``registry(name, version)`` is asked last (bytes, or None when it has no registry for it)."""
     found: dict[tuple[str, str | None], PackageSource] = {}
     given = dict(packages or {})
     overrides = {name: Path(p) for name, p in (deps or {}).items()}
@@ -326,9 +328,21 @@ def find_packages(document: ast.Document, *, packages: dict | None = None, deps:
             wat = path.with_name(path.name + ".wat")
             path = wat if wat.exists() else path.with_name(path.name + ".wasm")
         if not path.exists():
-            raise ResolveError(f"unknown package `{name}`", span, f"unknown package `{name}`")
+            found[(name, version)] = _from_registry(registry, name, version, span)
+            continue
         found[(name, version)] = _load_or_fail(name, path, span)
     return found
+
+
+def _from_registry(registry, name: str, version: str | None, span: Span) -> PackageSource:
+    try:
+        data = registry(name, version) if registry is not None else None
+    except WasmlabError as exc:  # the registry's answer (unreachable, not found, refused) is the cause
+        raise ResolveError(f"failed to resolve package `{name}`", span, f"package `{name}` failed to resolve",
+                           cause=ValueError(exc.message)) from None
+    if data is None:
+        raise ResolveError(f"unknown package `{name}`", span, f"unknown package `{name}`")
+    return PackageSource(data)
 
 
 def _load_or_fail(name: str, path: Path, span: Span) -> PackageSource:
@@ -1077,10 +1091,10 @@ def _to_wac_error(exc: ResolveError, document: ast.Document) -> WacError:
 
 
 def resolve_document(document: ast.Document, *, packages: dict | None = None, deps: dict | None = None,
-                     deps_dir: str | os.PathLike | None = None) -> Resolution:
+                     deps_dir: str | os.PathLike | None = None, registry=None) -> Resolution:
     """Find the document's packages, then resolve it into a :class:`Resolution`; raises WacError."""
     try:
-        sources = find_packages(document, packages=packages, deps=deps, deps_dir=deps_dir)
+        sources = find_packages(document, packages=packages, deps=deps, deps_dir=deps_dir, registry=registry)
         return _Resolver(document, sources).resolve()
     except ResolveError as exc:
         raise _to_wac_error(exc, document) from None
