@@ -149,8 +149,7 @@ class WitRegistry:
         except RegistryError as exc:
             raise WitError(f"package '{missing[0]}' is not defined here, and its registry failed: {exc.message}",
                            hint=exc.hint) from None
-        header = _HEADER.search(text)
-        name = header[1] + (f"@{header[2]}" if header[2] else "") if header else missing[0]
+        name = wasi.header_package(text) or missing[0]
         self._packages[name] = WitPackage(name, text, f"registry:{name}")
         (deps / _file_name(name)).write_text(text, encoding="utf-8")
         return True
