@@ -21,6 +21,7 @@ __all__ = [
     "GuestError",
     "GuestExit",
     "WacError",
+    "FileError",
     "Location",
 ]
 
@@ -120,6 +121,12 @@ class ToolError(WasmlabError):
     kind = "tool error"
 
 
+class FileError(WasmlabError):
+    """A file or folder the user named cannot be read or written (missing, a folder, not text)."""
+
+    kind = "error"
+
+
 class LoadError(WasmlabError):
     """Bytes that are not a valid component or module."""
 
@@ -133,7 +140,8 @@ class LinkError(WasmlabError):
 
 
 class ArgumentError(WasmlabError, TypeError):
-    """A Python value does not fit the WIT type of a parameter (raised before entering Wasm)."""
+    """A Python value does not fit the WIT type of a parameter (raised before entering Wasm), or
+    an argument of a wasmlab function is of the wrong type or value (raised before any work)."""
 
     kind = "argument error"
 

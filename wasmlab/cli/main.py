@@ -7,6 +7,7 @@ failure, values in WAVE text (wasmtime's ``--invoke`` syntax).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -14,7 +15,9 @@ import sys
 from pathlib import Path
 
 from wasmlab.capabilities import Grants, Limits
-from wasmlab.errors import WasmlabError
+from wasmlab.cli import shell
+from wasmlab.cli.shell import UsageError, read_bytes, read_text, unicode_text
+from wasmlab.errors import FileError, WasmlabError
 
 __all__ = ["main", "command"]
 
@@ -22,37 +25,57 @@ __all__ = ["main", "command"]
 def _wit_check(args) -> int:
     from wasmlab.toolchain.wit import check_paths
 
+    for path in args.paths:
+        _check_wit_text(path)
     errors = check_paths(args.paths)
     for err in errors:
-        _print_error(err)
+        shell.print_error(err)
     return 1 if errors else 0
+
+
+def _check_wit_text(path: str) -> None:
+    """Every .wit file of ``path`` (a file, or a folder and its deps/) is UTF-8 text; a missing
+    path is left to the WIT checks, which say so in their own words."""
+    folder = Path(path)
+    if folder.is_dir():
+        for file in sorted(folder.rglob("*.wit")):
+            read_text(file, "WIT file")
+    elif folder.exists():
+        read_text(path, "WIT file")
 
 
 def _build(args) -> int:
     from wasmlab.toolchain import builders
     from wasmlab.toolchain.wit import WitRegistry
 
+    world = unicode_text(args.world, "the world")
+    _check_wit_text(args.wit)
+    source = read_text(args.python, "Python file") if args.python else read_text(args.wat, "WAT file") if args.wat \
+        else None
+    out = shell.check_output(args.output)
     registry = WitRegistry()
-    if args.wit:
-        registry.define_path(args.wit)
+    registry.define_path(args.wit)
     if args.python:
-        source = Path(args.python).read_text(encoding="utf-8")
-        result = builders.build_python(source, world=args.world, origin=args.python, registry=registry)
+        result = builders.build_python(source, world=world, origin=args.python, registry=registry)
     elif args.wat:
-        source = Path(args.wat).read_text(encoding="utf-8")
-        result = builders.build_wat(source, world=args.world, origin=args.wat, registry=registry)
+        result = builders.build_wat(source, world=world, origin=args.wat, registry=registry)
     else:
-        result = builders.build_stub(args.world, registry=registry)
-    out = Path(args.output)
-    out.write_bytes(result.wasm_path.read_bytes())
+        result = builders.build_stub(world, registry=registry)
+    shell.write_bytes(out, read_bytes(result.wasm_path))
     print(f"wrote {out} ({out.stat().st_size} bytes{', from cache' if result.cached else ''})", file=sys.stderr)
     return 0
 
 
-def _inspect(args) -> int:
+def _load(path: str):
+    """The component at ``path``, after a check that it is a file wasmlab can read."""
     from wasmlab.runtime.component import load
 
-    component = load(args.component)
+    read_bytes(path, "component (.wasm or .wat)")
+    return load(path)
+
+
+def _inspect(args) -> int:
+    component = _load(args.component)
     if args.json:
         print(json.dumps(_inspect_json(component), indent=2))
     else:
@@ -82,15 +105,16 @@ def _inspect_json(component) -> dict:
 
 def _call(args) -> int:
     from wasmlab import wave
-    from wasmlab.runtime.component import load
 
-    component = load(args.component)
-    component.grants = _grants(args)
-    component.limits = Limits(timeout=args.timeout, max_memory=args.max_memory, fuel=args.fuel)
-    target, _ = wave.parse_call(args.expression, origin="call")
+    expression = unicode_text(args.expression, "the call expression")
+    grants, limits = _grants(args), _limits(args)
+    component = _load(args.component)
+    component.grants = grants
+    component.limits = limits
+    target, _ = wave.parse_call(expression, origin="call")
     exported = component.export(target)
     try:
-        values = wave.parse_arguments(args.expression, exported.function.params, origin="call")
+        values = wave.parse_arguments(expression, exported.function.params, origin="call")
     except WasmlabError as err:
         err.hint = err.hint or f"{target}: {exported.function.signature()}"
         raise
@@ -108,66 +132,113 @@ def _run(args) -> int:
     from wasmlab.runtime.component import load
     from wasmlab.runtime.core_modules import load_module
 
-    path = Path(args.component)
-    head = path.read_bytes()[:8] if path.is_file() else b""
-    is_core = head[4:8] == b"\x01\x00\x00\x00" or (path.suffix == ".wat" and "(component" not in path.read_text()[:200])
-    program = load_module(path) if is_core else load(path)
+    _warn_about_own_options(args.args, args.own_options)
+    program_args = [unicode_text(arg, "the program argument") for arg in args.args]
     # a program run from the shell reads and writes the shell's own stdin, stdout and stderr
-    program.grants = dataclasses.replace(_grants(args), inherit_stdio=True)
-    program.limits = Limits(timeout=args.timeout, max_memory=args.max_memory, fuel=args.fuel)
-    result = program.run(*args.args)
+    grants = dataclasses.replace(_grants(args), inherit_stdio=True)
+    limits = _limits(args)
+    path = Path(args.component)
+    head = read_bytes(path, "program (.wasm or .wat)")[:8]
+    is_core = head[4:8] == b"\x01\x00\x00\x00" or (
+        path.suffix == ".wat" and "(component" not in read_text(path, "WAT file")[:200])
+    program = load_module(path) if is_core else load(path)
+    program.grants = grants
+    program.limits = limits
+    result = program.run(*program_args)
     if args.fuel is not None and program.fuel_consumed is not None:
         print(f"fuel consumed: {program.fuel_consumed}", file=sys.stderr)
     return result.exit_code
 
 
+def _warn_about_own_options(program_args: list[str], own_options: frozenset[str]) -> None:
+    """Everything after the component belongs to the program (wasmtime's convention), so an
+    option of wasmlab's own written there grants or limits nothing: say so."""
+    misplaced = [arg for arg in program_args if arg.partition("=")[0] in own_options]
+    if misplaced:
+        shown = " ".join(dict.fromkeys(arg.partition("=")[0] for arg in misplaced))
+        print(f"warning: {shown} after the component is passed to the program, not to wasmlab; "
+              "put wasmlab's options before the component: wasmlab run [OPTIONS] COMPONENT [ARGS...]",
+              file=sys.stderr)
+
+
 def _grants(args) -> Grants:
+    """The grants of the run flags; a value Grants refuses is a usage error naming its flag."""
     grants = Grants()
-    for spec, read_only in [(d, False) for d in args.dir] + [(d, True) for d in args.ro_dir]:
-        host, sep, guest = spec.partition("::")
-        grants = grants.with_dir(host, guest if sep else host, read_only=read_only)
+    for flag, specs, read_only in [("--dir", args.dir, False), ("--ro-dir", args.ro_dir, True)]:
+        for spec in specs:
+            host, sep, guest = unicode_text(spec, flag).partition("::")
+            with _flag(flag, spec):
+                grants = grants.with_dir(host, guest if sep else host, read_only=read_only)
     for item in args.env:
-        name, sep, value = item.partition("=")
-        grants = grants.with_env(**{name: value}) if sep else grants.with_host_env(name)
+        name, sep, value = unicode_text(item, "--env").partition("=")
+        with _flag("--env", item):
+            grants = grants.with_env(**{name: value}) if sep else grants.with_host_env(name)
     if args.inherit_network or args.allow_ip_name_lookup:
         grants = grants.with_network(sockets=args.inherit_network, name_lookup=args.allow_ip_name_lookup)
     return grants
 
 
-def _add_run_options(parser: argparse.ArgumentParser) -> None:
-    """The grant and limit flags of a run, spelled as wasmtime spells them."""
-    parser.add_argument("--dir", action="append", default=[], metavar="HOST::GUEST",
-                        help="grant a host directory read-write at GUEST")
-    parser.add_argument("--ro-dir", action="append", default=[], metavar="HOST::GUEST",
-                        help="grant a host directory read-only at GUEST")
-    parser.add_argument("--env", action="append", default=[], metavar="NAME[=VALUE]",
-                        help="set a variable, or pass one host variable through")
-    parser.add_argument("--inherit-network", action="store_true", help="allow outbound sockets")
-    parser.add_argument("--allow-ip-name-lookup", action="store_true", help="allow DNS name lookup")
-    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="stop a run after this long")
-    parser.add_argument("--max-memory", default=None, metavar="SIZE", help="bytes, or with K/M/G: 64M")
-    parser.add_argument("--fuel", type=int, default=None, metavar="N",
-                        help="a deterministic budget of Wasm instructions; the fuel used is reported")
+def _limits(args) -> Limits:
+    flags = {"timeout": ("--timeout", args.timeout), "max_memory": ("--max-memory", args.max_memory),
+             "fuel": ("--fuel", args.fuel)}
+    for field, (flag, value) in flags.items():
+        if value is not None:
+            with _flag(flag, str(value)):  # one at a time, so that a refusal names its flag
+                Limits(**{field: value})
+    with _flag("--timeout/--max-memory/--fuel", None):
+        return Limits(**{field: value for field, (_, value) in flags.items()})
+
+
+@contextlib.contextmanager
+def _flag(flag: str, value: str | None):
+    """Grants and Limits validate what they are given; here their refusal is a usage error."""
+    try:
+        yield
+    except WasmlabError as err:
+        where = f"{flag} {value}" if value is not None else flag
+        raise UsageError(f"{where}: {err.message}", hint=err.hint) from None
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> frozenset[str]:
+    """The grant and limit flags of a run, spelled as wasmtime spells them; returns their spellings."""
+    actions = [
+        parser.add_argument("--dir", action="append", default=[], metavar="HOST::GUEST",
+                            help="grant a host directory read-write at GUEST"),
+        parser.add_argument("--ro-dir", action="append", default=[], metavar="HOST::GUEST",
+                            help="grant a host directory read-only at GUEST"),
+        parser.add_argument("--env", action="append", default=[], metavar="NAME[=VALUE]",
+                            help="set a variable, or pass one host variable through"),
+        parser.add_argument("--inherit-network", action="store_true", help="allow outbound sockets"),
+        parser.add_argument("--allow-ip-name-lookup", action="store_true", help="allow DNS name lookup"),
+        parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                            help="stop a run after this long"),
+        parser.add_argument("--max-memory", default=None, metavar="SIZE", help="bytes, or with K/M/G: 64M"),
+        parser.add_argument("--fuel", type=int, default=None, metavar="N",
+                            help="a deterministic budget of Wasm instructions; the fuel used is reported"),
+    ]
+    return frozenset(option for action in actions for option in action.option_strings)
 
 
 def _install_kernel(args) -> int:
     from wasmlab.notebook.kernel import install_kernel
 
-    path = install_kernel(user=args.user, sys_prefix=args.sys_prefix, prefix=args.prefix)
+    try:
+        path = install_kernel(user=args.user, sys_prefix=args.sys_prefix, prefix=args.prefix)
+    except OSError as exc:
+        where = f"under `{args.prefix}`" if args.prefix else "there"
+        raise FileError(f"cannot install the kernel {where}: {exc.strerror or exc}",
+                        hint="choose a writable place: --user, --sys-prefix or --prefix DIR") from None
     print(f"installed the kernel 'Python 3 (wasmlab)' in {path}", file=sys.stderr)
     return 0
 
 
-def _wac(args) -> int:
+def _parser() -> argparse.ArgumentParser:
     from wasmlab.cli import wac as wac_cli
 
-    return wac_cli.main(args.wac_args)
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wasmlab", description="Build, inspect, call and compose "
-                                     "WebAssembly components.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = shell.Parser(prog="wasmlab", description="Build, inspect, call and compose WebAssembly components.",
+                          epilog="Options go before the component and its arguments, as in wasmtime. "
+                          f"Set {shell.DEBUG_VARIABLE}=1 to see the traceback of an internal error.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     wit = sub.add_parser("wit", help="WIT packages").add_subparsers(dest="wit_command", required=True)
     check = wit.add_parser("check", help="validate WIT files or folders")
@@ -196,11 +267,13 @@ def _parser() -> argparse.ArgumentParser:
     _add_run_options(call)
     call.set_defaults(run=_call)
 
-    run = sub.add_parser("run", help="run a command (a wasi:cli/run component or a WASI core module)")
+    run = sub.add_parser("run", help="run a command (a wasi:cli/run component or a WASI core module)",
+                         usage="wasmlab run [OPTIONS] COMPONENT [ARGS...]",
+                         description="Run a command. wasmlab's options go before the component: everything "
+                         "after it is passed to the program, as in wasmtime.")
     run.add_argument("component")
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the program")
-    _add_run_options(run)
-    run.set_defaults(run=_run)
+    run.set_defaults(run=_run, own_options=_add_run_options(run))
 
     kernel = sub.add_parser("install-kernel", help="install the 'Python 3 (wasmlab)' kernel (magics preloaded)")
     where = kernel.add_mutually_exclusive_group()
@@ -210,37 +283,14 @@ def _parser() -> argparse.ArgumentParser:
     kernel.set_defaults(run=_install_kernel)
 
     wac = sub.add_parser("wac", help="compose components with WAC (parse, resolve, compose, plug)",
-                         add_help=False)
-    wac.add_argument("wac_args", nargs=argparse.REMAINDER)
-    wac.set_defaults(run=_wac)
+                         description=wac_cli.DESCRIPTION)
+    wac_cli.add_commands(wac.add_subparsers(dest="wac_command", required=True, metavar="COMMAND"))
     return parser
 
 
-def _print_error(err: WasmlabError) -> None:
-    loc = err.location
-    if loc is not None:
-        print(f"{loc.origin}:{loc.line}:{loc.column}: {err.message}", file=sys.stderr)
-        quoted = loc.source_line()
-        if quoted is not None:
-            print(f"  {quoted}\n  {loc.caret_padding(quoted)}^", file=sys.stderr)
-        if err.hint:
-            print(f"hint: {err.hint}", file=sys.stderr)
-        if err.detail:
-            print(err.detail, file=sys.stderr)
-    else:
-        print(err.render(), file=sys.stderr)
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        return args.run(args)
-    except WasmlabError as err:
-        _print_error(err)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    """Run ``wasmlab ARGV...`` and return its exit code (see :mod:`wasmlab.cli.shell`); never raises."""
+    return shell.execute(_parser(), argv)
 
 
 def command() -> None:
@@ -250,9 +300,17 @@ def command() -> None:
     them they can panic and abort the process after its work is done, turning the exit code of
     a run that succeeded into 134.  All output is flushed first, so nothing is lost.
     """
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        # a file name from the command line may hold bytes that are not UTF-8: print them escaped
+        stream.reconfigure(errors="backslashreplace")
+    try:
+        code = main()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except KeyboardInterrupt:
+        code = shell.INTERRUPTED
+    except BrokenPipeError:
+        code = shell.FAILED
     os._exit(code)
 
 
