@@ -300,9 +300,6 @@ def command() -> None:
     them they can panic and abort the process after its work is done, turning the exit code of
     a run that succeeded into 134.  All output is flushed first, so nothing is lost.
     """
-    for stream in (sys.stdout, sys.stderr):
-        # a file name from the command line may hold bytes that are not UTF-8: print them escaped
-        stream.reconfigure(errors="backslashreplace")
     try:
         code = main()
         sys.stdout.flush()

@@ -57,6 +57,10 @@ class Parser(argparse.ArgumentParser):
 
 def execute(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     """Parse ``argv``, run the chosen subcommand's ``run(args)``, and return the exit code."""
+    for stream in (sys.stdout, sys.stderr):
+        # a file name from the command line may hold bytes that are not UTF-8: print them escaped
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     report, args = print_error, None
     try:
         try:

@@ -74,16 +74,11 @@ def run_compose(path: str, *, deps_dir: str | None = None, deps: dict[str, str] 
 
 def run_plug(socket: str, plugs: list[str]) -> bytes:
     """Plug the exports of ``plugs`` into the imports of ``socket`` (``wasmlab wac plug``)."""
-    try:
-        from wasmlab.wac._plug import PlugError, plug_files
-    except ImportError:
-        raise WacError("`wasmlab wac plug` is not available yet: the plug support is missing") from None
+    from wasmlab.composition import plug_files  # its errors are WacErrors
+
     for path in [socket, *plugs]:
         shell.read_bytes(path, "component")
-    try:
-        return plug_files(socket, plugs)
-    except PlugError as exc:
-        raise WacError(str(exc)) from None
+    return plug_files(socket, plugs)
 
 
 def _write(output: str, wasm: bytes) -> int:
