@@ -112,7 +112,12 @@ def _call(args) -> int:
     component.grants = grants
     component.limits = limits
     target, _ = wave.parse_call(expression, origin="call")
-    exported = component.export(target)
+    try:
+        exported = component.export(target)
+    except KeyError as exc:  # an export that is not there, in a form the component raised as a bare KeyError
+        if isinstance(exc, WasmlabError):
+            raise
+        raise WasmlabError(str(exc.args[0] if exc.args else exc), hint="see `wasmlab inspect COMPONENT`") from None
     try:
         values = wave.parse_arguments(expression, exported.function.params, origin="call")
     except WasmlabError as err:
@@ -222,6 +227,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> frozenset[str]:
 def _install_kernel(args) -> int:
     from wasmlab.notebook.kernel import install_kernel
 
+    if args.prefix is not None and not args.prefix.strip():  # jupyter would take "" for the system-wide place
+        raise UsageError("--prefix is empty", hint="give a folder: --prefix DIR, or use --user or --sys-prefix")
     try:
         path = install_kernel(user=args.user, sys_prefix=args.sys_prefix, prefix=args.prefix)
     except OSError as exc:
