@@ -10,8 +10,6 @@ wasmlab (never expected here), 130 Ctrl-C.  Most cases run in-process through ``
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import os
 import signal
 import subprocess
@@ -19,13 +17,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_main, run_process
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import wasmlab
 from wasmlab.capabilities import Grants, Limits
 from wasmlab.cli.main import _parser as command_parser
-from wasmlab.cli.main import main
 from wasmlab.cli import shell
 
 ADDER_WAT = """(component
@@ -76,20 +74,6 @@ def files(tmp_path_factory) -> dict[str, str]:
                  missing=str(root / "missing.txt"), undecodable=str(undecodable),
                  missing_undecodable=str(root / f"{NOT_UTF8}.wasm"))
     return paths
-
-
-def run_main(*argv: str) -> tuple[int, str, str]:
-    """``wasmlab ARGV...`` in this process: its exit code, stdout and stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(argv))
-    return code, out.getvalue(), err.getvalue()
-
-
-def run_process(*argv: str, timeout: float = 300, **options) -> subprocess.CompletedProcess:
-    """``python -m wasmlab.cli ARGV...`` as its own process; arguments may hold undecodable bytes."""
-    command = [sys.executable, "-m", "wasmlab.cli", *[os.fsencode(a) for a in argv]]
-    return subprocess.run(command, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL, **options)
 
 
 def assert_clean_failure(code: int, err: str, expected: int) -> None:
