@@ -72,7 +72,7 @@ def files(tmp_path_factory) -> dict[str, str]:
              for name in [*made, "latin1.txt", "binary.bin"]}
     paths.update(root=str(root), folder=str(root / "folder"), outfolder=str(root / "outfolder"), afile=str(root / "afile"),
                  missing=str(root / "missing.txt"), undecodable=str(undecodable),
-                 missing_undecodable=str(root / f"{NOT_UTF8}.wasm"))
+                 missing_undecodable=str(root / f"{NOT_UTF8}.wasm"), device=os.devnull.replace("null", "zero"))
     return paths
 
 
@@ -101,7 +101,7 @@ READERS = {
 }
 TEXT_READERS = {"wit check", "build --wit", "build --python", "build --wat", "wac parse", "wac resolve",
                 "wac compose"}
-BAD_FILES = ["missing", "folder", "latin1", "binary", "missing_undecodable"]
+BAD_FILES = ["missing", "folder", "latin1", "binary", "missing_undecodable", "device"]
 
 
 def _fill(template: list[str], files: dict[str, str], path: str) -> list[str]:
@@ -117,6 +117,8 @@ def test_every_reader_refuses_every_wrong_file_in_one_line(files, reader, bad):
     first = err.splitlines()[0]
     if bad in ("missing", "missing_undecodable"):
         assert "no such file" in first
+    elif bad == "device":  # /dev/zero: reading it would never end
+        assert "it is a device" in first
     elif bad == "folder":  # a WIT folder is a package: the WIT checks say what is missing in it
         assert ("no `package` header" if reader in ("wit check", "build --wit") else "it is a folder") in first
     elif reader in TEXT_READERS:
@@ -177,6 +179,13 @@ def test_undecodable_bytes_in_text_arguments_are_usage_errors(files, argv, named
     code, _, err = run_main(*filled)
     assert_clean_failure(code, err, 2)
     assert named in err and "not valid UTF-8" in err and "\\udcff" in err
+
+
+def test_a_host_variable_passed_through_must_be_text(files, monkeypatch):
+    monkeypatch.setenv("WASMLAB_TEST_UNDECODABLE", NOT_UTF8)
+    code, _, err = run_main("run", "--env", "WASMLAB_TEST_UNDECODABLE", files["exit3"])
+    assert_clean_failure(code, err, 2)
+    assert "--env WASMLAB_TEST_UNDECODABLE: the host's value" in err
 
 
 def test_undecodable_bytes_through_a_real_process(files):
@@ -377,7 +386,7 @@ SUBCOMMANDS = [["wit", "check"], ["build"], ["inspect"], ["call"], ["run"], ["wa
 FLAGS = ["--wit", "--world", "--python", "--wat", "--stub", "-o", "--output", "--json", "--dir", "--ro-dir", "--env",
          "--timeout", "--max-memory", "--fuel", "--inherit-network", "--allow-ip-name-lookup", "--deps-dir", "--dep",
          "--plug", "--import-dependencies", "--prefix", "-h", "--", "-"]
-PATH_KINDS = ["adder", "exit3", "doc", "adder_wit", "latin1", "binary", "folder", "missing", "afile",
+PATH_KINDS = ["adder", "exit3", "doc", "adder_wit", "latin1", "binary", "folder", "missing", "afile", "device",
               "missing_undecodable", "undecodable"]
 ODD_TEXT = [NOT_UTF8, "\ud800", "", " ", "add(1, 2)", "add(", "adder", "A=1", "::/data", "64M", "-1", "nan", "1e309",
             "demo:inputs/adder", "x" * 300, "é", "=", "\\", "'", '"']

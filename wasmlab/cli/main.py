@@ -176,6 +176,8 @@ def _grants(args) -> Grants:
                 grants = grants.with_dir(host, guest if sep else host, read_only=read_only)
     for item in args.env:
         name, sep, value = unicode_text(item, "--env").partition("=")
+        if not sep:  # the host's value is passed through: it has to be text as well
+            unicode_text(os.environ.get(name, ""), f"--env {name}: the host's value")
         with _flag("--env", item):
             grants = grants.with_env(**{name: value}) if sep else grants.with_host_env(name)
     if args.inherit_network or args.allow_ip_name_lookup:

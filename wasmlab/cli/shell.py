@@ -67,16 +67,18 @@ def execute(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
             args = parser.parse_args(argv)
             report = getattr(args, "report_error", print_error)  # a subcommand may print errors its own way
             return args.run(args)
-        except SystemExit as exit:  # --help and --version, or a subcommand that exits on purpose
+        except SystemExit as exit:  # --help, or a subcommand that exits on purpose
+            if isinstance(exit.code, str):
+                _stderr(exit.code)
             return exit.code if isinstance(exit.code, int) else (OK if exit.code is None else FAILED)
     except UsageError as err:  # from the parser, or from a subcommand checking its arguments' values
-        command_parser = getattr(args, "command_parser", None) if err.usage is None else None
-        usage = err.usage if command_parser is None else command_parser.format_usage()
-        prog = err.prog if command_parser is None else command_parser.prog
-        if usage:
-            _stderr(usage.rstrip())
-        _stderr(f"{prog}: error: {err.message}")
-        _stderr(f"hint: {err.hint or f'see `{prog} --help`'}")
+        command = getattr(args, "command_parser", None)
+        if err.usage is None and command is not None:  # raised after parsing: the subcommand's usage
+            err.usage, err.prog = command.format_usage(), command.prog
+        if err.usage:
+            _stderr(err.usage.rstrip())
+        _stderr(f"{err.prog}: error: {err.message}")
+        _stderr(f"hint: {err.hint or f'see `{err.prog} --help`'}")
         return USAGE
     except WasmlabError as err:
         report(err)
@@ -146,6 +148,8 @@ def _read(path: str | os.PathLike, what: str) -> bytes:
     target = Path(path)
     if target.is_dir():
         raise FileError(f"failed to read `{shown}`: it is a folder", hint=f"give the {what} inside it")
+    if target.is_char_device() or target.is_block_device():  # /dev/zero would never end; a pipe does
+        raise FileError(f"failed to read `{shown}`: it is a device, not a file", hint=f"give a {what}")
     try:
         return target.read_bytes()
     except FileNotFoundError:
