@@ -72,7 +72,7 @@ def files(tmp_path_factory) -> dict[str, str]:
              for name in [*made, "latin1.txt", "binary.bin"]}
     paths.update(root=str(root), folder=str(root / "folder"), outfolder=str(root / "outfolder"), afile=str(root / "afile"),
                  missing=str(root / "missing.txt"), undecodable=str(undecodable),
-                 missing_undecodable=str(root / f"{NOT_UTF8}.wasm"), device=os.devnull.replace("null", "zero"))
+                 missing_undecodable=str(root / f"{NOT_UTF8}.wasm"), device=os.devnull.replace("null", "zero"), empty="")
     return paths
 
 
@@ -101,7 +101,7 @@ READERS = {
 }
 TEXT_READERS = {"wit check", "build --wit", "build --python", "build --wat", "wac parse", "wac resolve",
                 "wac compose"}
-BAD_FILES = ["missing", "folder", "latin1", "binary", "missing_undecodable", "device"]
+BAD_FILES = ["missing", "folder", "latin1", "binary", "missing_undecodable", "device", "empty"]
 
 
 def _fill(template: list[str], files: dict[str, str], path: str) -> list[str]:
@@ -117,6 +117,8 @@ def test_every_reader_refuses_every_wrong_file_in_one_line(files, reader, bad):
     first = err.splitlines()[0]
     if bad in ("missing", "missing_undecodable"):
         assert "no such file" in first
+    elif bad == "empty":  # "" would be the current folder to pathlib
+        assert "path is empty" in first
     elif bad == "device":  # /dev/zero: reading it would never end
         assert "it is a device" in first
     elif bad == "folder":  # a WIT folder is a package: the WIT checks say what is missing in it
@@ -133,6 +135,7 @@ WRITERS = {
     "install-kernel --prefix": ["install-kernel", "--prefix", "{O}"],
 }
 BAD_OUTPUTS = {
+    "named by an empty string": ("", "path is empty"),
     "into a missing folder": ("{root}/no-such-folder/out.wasm", "does not exist"),
     "onto a folder": ("{outfolder}", "it is a folder"),
     "under a file": ("{afile}/out.wasm", "is a file, not a folder"),
@@ -147,6 +150,9 @@ def test_every_writer_refuses_an_unwritable_output_before_working(files, writer,
     argv = [part.format(O=output, adder=files["adder_wit"], doc=files["doc"], adder_wat=files["adder"])
             for part in WRITERS[writer]]
     code, _, err = run_main(*argv)
+    if writer == "install-kernel --prefix" and bad == "named by an empty string":
+        assert_clean_failure(code, err, 2)  # jupyter would take "" for the system-wide place
+        return
     if writer == "install-kernel --prefix" and bad != "under a file":
         assert code == 0, err  # a prefix is a folder, made when missing: the kernel goes under it
         assert Path(output, "share", "jupyter", "kernels", "wasmlab", "kernel.json").is_file()

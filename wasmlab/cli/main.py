@@ -36,7 +36,7 @@ def _wit_check(args) -> int:
 def _check_wit_text(path: str) -> None:
     """Every .wit file of ``path`` (a file, or a folder and its deps/) is UTF-8 text; a missing
     path is left to the WIT checks, which say so in their own words."""
-    folder = Path(path)
+    folder = shell.named_path(path, "WIT")
     if folder.is_dir():
         for file in sorted(folder.rglob("*.wit")):
             read_text(file, "WIT file")
@@ -50,15 +50,15 @@ def _build(args) -> int:
 
     world = unicode_text(args.world, "the world")
     _check_wit_text(args.wit)
-    source = read_text(args.python, "Python file") if args.python else read_text(args.wat, "WAT file") if args.wat \
-        else None
+    python = read_text(args.python, "Python file") if args.python is not None else None
+    wat = read_text(args.wat, "WAT file") if args.wat is not None else None
     out = shell.check_output(args.output)
     registry = WitRegistry()
     registry.define_path(args.wit)
-    if args.python:
-        result = builders.build_python(source, world=world, origin=args.python, registry=registry)
-    elif args.wat:
-        result = builders.build_wat(source, world=world, origin=args.wat, registry=registry)
+    if python is not None:
+        result = builders.build_python(python, world=world, origin=args.python, registry=registry)
+    elif wat is not None:
+        result = builders.build_wat(wat, world=world, origin=args.wat, registry=registry)
     else:
         result = builders.build_stub(world, registry=registry)
     shell.write_bytes(out, read_bytes(result.wasm_path))
@@ -142,8 +142,8 @@ def _run(args) -> int:
     # a program run from the shell reads and writes the shell's own stdin, stdout and stderr
     grants = dataclasses.replace(_grants(args), inherit_stdio=True)
     limits = _limits(args)
+    head = read_bytes(args.component, "program (.wasm or .wat)")[:8]
     path = Path(args.component)
-    head = read_bytes(path, "program (.wasm or .wat)")[:8]
     is_core = head[4:8] == b"\x01\x00\x00\x00" or (
         path.suffix == ".wat" and "(component" not in read_text(path, "WAT file")[:200])
     program = load_module(path) if is_core else load(path)

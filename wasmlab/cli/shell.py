@@ -24,7 +24,7 @@ from pathlib import Path
 from wasmlab.errors import ArgumentError, FileError, WasmlabError
 
 __all__ = ["OK", "FAILED", "USAGE", "BUG", "INTERRUPTED", "Parser", "UsageError", "execute", "print_error",
-           "read_text", "read_bytes", "check_output", "write_bytes", "unicode_text"]
+           "read_text", "read_bytes", "named_path", "check_output", "write_bytes", "unicode_text"]
 
 OK, FAILED, USAGE, BUG, INTERRUPTED = 0, 1, 2, 70, 130  # 70 is sysexits' EX_SOFTWARE
 
@@ -143,9 +143,16 @@ def _describe_os_error(exc: OSError) -> str:
 
 # ---- files a command reads and writes -------------------------------------------------------
 
+def named_path(path: str | os.PathLike, what: str) -> Path:
+    """``path`` as a Path; an empty one is refused (``Path("")`` would quietly mean the current folder)."""
+    if not os.fspath(path):
+        raise FileError(f"the {what} path is empty", hint="give the name of a file")
+    return Path(path)
+
+
 def _read(path: str | os.PathLike, what: str) -> bytes:
     shown = os.fspath(path)
-    target = Path(path)
+    target = named_path(path, what)
     if target.is_dir():
         raise FileError(f"failed to read `{shown}`: it is a folder", hint=f"give the {what} inside it")
     if target.is_char_device() or target.is_block_device():  # /dev/zero would never end; a pipe does
@@ -181,7 +188,7 @@ def read_text(path: str | os.PathLike, what: str = "text file") -> str:
 
 def check_output(path: str | os.PathLike) -> Path:
     """``path`` as a place a command can write a file, checked before the work that fills it."""
-    out = Path(path)
+    out = named_path(path, "output")
     shown = os.fspath(path)
     if out.is_dir():
         raise FileError(f"cannot write `{shown}`: it is a folder", hint="give a file name, e.g. -o out.wasm")
