@@ -1,7 +1,13 @@
 """The ``wasmlab`` command: the notebook's operations from a shell, for scripts and tests.
 
 Conventions follow wasm-tools, wac and wasmtime: ``path:line:col: message`` errors, exit 1 on
-failure, values in WAVE text (wasmtime's ``--invoke`` syntax).
+failure, values in WAVE text (wasmtime's ``--invoke`` syntax), options before the component.
+
+A subcommand is a function ``_name(args) -> int`` and one entry in :func:`_parser` ending in
+``set_defaults(run=_name)``.  It reads and writes files through :mod:`wasmlab.cli.shell`
+(``read_text``, ``read_bytes``, ``check_output`` before the work, ``write_bytes``), raises a
+``WasmlabError`` for what the user can fix (``shell.UsageError`` for a bad argument value), and
+leaves exit codes and printing to ``shell.execute``.
 """
 
 from __future__ import annotations
