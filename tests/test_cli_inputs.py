@@ -70,9 +70,9 @@ def files(tmp_path_factory) -> dict[str, str]:
     undecodable.write_text(ADDER_WAT, encoding="utf-8")
     paths = {name.replace(".wit", "_wit").split(".")[0]: str(root / name)
              for name in [*made, "latin1.txt", "binary.bin"]}
-    paths.update(root=str(root), folder=str(root / "folder"), outfolder=str(root / "outfolder"), afile=str(root / "afile"),
-                 missing=str(root / "missing.txt"), undecodable=str(undecodable),
-                 missing_undecodable=str(root / f"{NOT_UTF8}.wasm"), device=os.devnull.replace("null", "zero"), empty="")
+    paths.update(root=str(root), folder=str(root / "folder"), outfolder=str(root / "outfolder"),
+                 afile=str(root / "afile"), missing=str(root / "missing.txt"), undecodable=str(undecodable),
+                 missing_undecodable=str(root / f"{NOT_UTF8}.wasm"), device="/dev/zero", empty="")
     return paths
 
 
@@ -417,7 +417,8 @@ def command_lines(draw, files):
                                              f"{{root}}::/{NOT_UTF8}"]).map(lambda d: d.format(**files)), text)),
         st.tuples(st.just("--env"), st.one_of(st.sampled_from(["A=1", "A", "=1", f"A={NOT_UTF8}", "PATH"]), text)),
         st.tuples(st.sampled_from(["--timeout", "--fuel"]), number),
-        st.tuples(st.just("--max-memory"), st.one_of(number, st.sampled_from(["64M", "1G", "-1M", "1.5.3M", "9" * 30]))),
+        st.tuples(st.just("--max-memory"),
+                  st.one_of(number, st.sampled_from(["64M", "1G", "-1M", "1.5.3M", "9" * 30]))),
         st.tuples(st.sampled_from(["--inherit-network", "--allow-ip-name-lookup"])))
     expression = st.one_of(st.sampled_from(["add(1, 2)", "add(", "add(4294967296, 1)", 'add("x", 1)', "nope()",
                                             "add(1, 2, 3)", "add(-1, 0)", "#add()", ""]), text)
@@ -434,7 +435,8 @@ def command_lines(draw, files):
         "run": lambda: ["run", *draw(flags(run_flag)), draw(path), *draw(st.lists(value, max_size=3))],
         "wac": lambda: ["wac", draw(st.sampled_from(["parse", "resolve"])), draw(path)],
         "compose": lambda: ["wac", "compose", draw(path),
-                            *draw(flags(st.tuples(st.sampled_from(["--deps-dir", "--dep"]), value))), "-o", draw(output)],
+                            *draw(flags(st.tuples(st.sampled_from(["--deps-dir", "--dep"]), value))),
+                            "-o", draw(output)],
         "plug": lambda: ["wac", "plug", draw(path), *draw(flags(st.tuples(st.just("--plug"), path))), "-o",
                          draw(output)],
         # only into the test's own folder (a prefix "" would mean the system-wide place: a usage error)
