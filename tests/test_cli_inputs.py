@@ -397,6 +397,7 @@ PATH_KINDS = ["adder", "exit3", "doc", "adder_wit", "latin1", "binary", "folder"
 ODD_TEXT = [NOT_UTF8, "\ud800", "", " ", "add(1, 2)", "add(", "adder", "A=1", "::/data", "64M", "-1", "nan", "1e309",
             "demo:inputs/adder", "x" * 300, "é", "=", "\\", "'", '"']
 SHELL_TEXT = [text for text in ODD_TEXT if text != "\ud800"]  # a shell can pass any bytes, but no "\ud800"
+KERNEL_PREFIXES = ["kernel-prefix", "", "\ud800", NOT_UTF8]  # relative: under the test's own folder
 no_nul_text = st.text(alphabet=st.characters(blacklist_categories=(), blacklist_characters="\0"), max_size=12)
 
 
@@ -440,7 +441,7 @@ def command_lines(draw, files):
         "plug": lambda: ["wac", "plug", draw(path), *draw(flags(st.tuples(st.just("--plug"), path))), "-o",
                          draw(output)],
         # only into the test's own folder (a prefix "" would mean the system-wide place: a usage error)
-        "kernel": lambda: ["install-kernel", "--prefix", draw(st.sampled_from(["kernel-prefix", "", files["afile"]]))],
+        "kernel": lambda: ["install-kernel", "--prefix", draw(st.sampled_from(KERNEL_PREFIXES + [files["afile"]]))],
         "any": lambda: [*draw(st.sampled_from(SUBCOMMANDS)),
                         *draw(flags(st.one_of(st.tuples(st.sampled_from(FLAGS), value), st.tuples(value))))],
     }
@@ -451,7 +452,7 @@ def _harmless(argv: list[str]) -> bool:
     """Leaves out command lines that would do real, slow or global work: running the endless loop
     (that is the Ctrl-C test), installing a kernel outside the test's folder, building Python."""
     if "install-kernel" in argv:
-        return argv[:2] == ["install-kernel", "--prefix"] and argv[2] in ("kernel-prefix", "") and len(argv) == 3
+        return argv[:2] == ["install-kernel", "--prefix"] and argv[2] in KERNEL_PREFIXES and len(argv) == 3
     return "--python" not in argv or "--stub" in argv or "--wat" in argv
 
 

@@ -239,9 +239,10 @@ def _install_kernel(args) -> int:
         raise UsageError("--prefix is empty", hint="give a folder: --prefix DIR, or use --user or --sys-prefix")
     try:
         path = install_kernel(user=args.user, sys_prefix=args.sys_prefix, prefix=args.prefix)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a name no file can have (a NUL, a lone surrogate)
         where = f"under `{args.prefix}`" if args.prefix else "there"
-        raise FileError(f"cannot install the kernel {where}: {exc.strerror or exc}",
+        reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else "not a possible folder name"
+        raise FileError(f"cannot install the kernel {where}: {reason}",
                         hint="choose a writable place: --user, --sys-prefix or --prefix DIR") from None
     print(f"installed the kernel 'Python 3 (wasmlab)' in {path}", file=sys.stderr)
     return 0

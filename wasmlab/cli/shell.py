@@ -163,7 +163,7 @@ def _read(path: str | os.PathLike, what: str) -> bytes:
         raise FileError(f"failed to read `{shown}`: no such file") from None
     except OSError as exc:
         raise FileError(f"failed to read `{shown}`: {exc.strerror or exc}") from None
-    except ValueError:  # a NUL character, which no file name holds
+    except ValueError:  # a NUL character or a lone surrogate, which no file name holds
         raise FileError(f"failed to read `{shown}`: not a possible file name") from None
 
 
@@ -211,6 +211,8 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         out.write_bytes(data)
     except OSError as exc:
         raise FileError(f"failed to write `{os.fspath(path)}`: {exc.strerror or exc}") from None
+    except ValueError:  # a NUL character or a lone surrogate, which no file name holds
+        raise FileError(f"failed to write `{os.fspath(path)}`: not a possible file name") from None
     return out
 
 
