@@ -1,9 +1,18 @@
 """The wasmlab command, run as a separate process the way a user runs it."""
 
 import json
+import re
+import shlex
+from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from cli_helpers import run_process
+
+from wasmlab.cli.main import _parser
+
+
+def run_cli(*argv: str):
+    return run_process(*argv, text=True)
 
 ADDER_WIT = "package demo:cli;\nworld adder { export add: func(a: u32, b: u32) -> u32; }\n"
 ADDER_PY = "class WitWorld:\n    def add(self, a, b):\n        return a + b\n"
@@ -80,3 +89,24 @@ def test_wit_check_resolves_wasi_for_a_folder_without_deps(tmp_path):
     assert proc.returncode == 0, proc.stderr
     proc = run_cli("wit", "check", str(tmp_path / "missing"))
     assert proc.returncode == 1 and "no such file or folder" in proc.stderr
+
+
+def _readme_shell_commands() -> list[str]:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## From the shell", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```sh", 1)[1].split("```", 1)[0]
+    return [line.split("  #", 1)[0].strip() for line in block.splitlines() if line.startswith("wasmlab ")]
+
+
+def test_the_readme_commands_parse_as_written():
+    """Every ``wasmlab`` line of the README's "From the shell" parses, and ``run`` lines give
+    wasmlab's options before the component (after it, they would go to the program)."""
+    commands = _readme_shell_commands()
+    assert any(c.startswith("wasmlab run ") for c in commands) and any(c.startswith("wasmlab wac ") for c in commands)
+    for command in commands:
+        argv = shlex.split(re.sub(r"\[(--?[\w-]+)\]", r"\1", command.replace("ARGS...", "arg")))[1:]
+        args = _parser().parse_args(argv)
+        if argv[0] == "run":
+            assert args.component.endswith(".wasm") and not set(args.args) & args.own_options, command
+            assert args.dir and args.env and args.timeout and args.max_memory and args.fuel, command
+

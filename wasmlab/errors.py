@@ -23,6 +23,7 @@ __all__ = [
     "GuestExit",
     "WacError",
     "RegistryError",
+    "FileError",
     "Location",
 ]
 
@@ -134,6 +135,12 @@ class CacheError(WasmlabError):
     kind = "cache error"
 
 
+class FileError(WasmlabError):
+    """A file or folder the user named cannot be read or written (missing, a folder, not text)."""
+
+    kind = "error"
+
+
 class LoadError(WasmlabError):
     """Bytes that are not a valid component or module."""
 
@@ -147,7 +154,8 @@ class LinkError(WasmlabError):
 
 
 class ArgumentError(WasmlabError, TypeError):
-    """A Python value does not fit the WIT type of a parameter (raised before entering Wasm)."""
+    """A Python value does not fit the WIT type of a parameter (raised before entering Wasm), or
+    an argument of a wasmlab function is of the wrong type or value (raised before any work)."""
 
     kind = "argument error"
 

@@ -1,12 +1,19 @@
 """The ``wasmlab`` command: the notebook's operations from a shell, for scripts and tests.
 
 Conventions follow wasm-tools, wac and wasmtime: ``path:line:col: message`` errors, exit 1 on
-failure, values in WAVE text (wasmtime's ``--invoke`` syntax).
+failure, values in WAVE text (wasmtime's ``--invoke`` syntax), options before the component.
+
+A subcommand is a function ``_name(args) -> int`` and one entry in :func:`_parser` ending in
+``set_defaults(run=_name)``.  It reads and writes files through :mod:`wasmlab.cli.shell`
+(``read_text``, ``read_bytes``, ``check_output`` before the work, ``write_bytes``), raises a
+``WasmlabError`` for what the user can fix (``shell.UsageError`` for a bad argument value), and
+leaves exit codes and printing to ``shell.execute``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -14,7 +21,9 @@ import sys
 from pathlib import Path
 
 from wasmlab.capabilities import Grants, Limits
-from wasmlab.errors import WasmlabError
+from wasmlab.cli import shell
+from wasmlab.cli.shell import UsageError, read_bytes, read_text, unicode_text
+from wasmlab.errors import FileError, WasmlabError
 
 __all__ = ["main", "command"]
 
@@ -22,37 +31,58 @@ __all__ = ["main", "command"]
 def _wit_check(args) -> int:
     from wasmlab.toolchain.wit import check_paths
 
+    for path in args.paths:
+        _check_wit_text(path)
     errors = check_paths(args.paths)
     for err in errors:
-        _print_error(err)
+        shell.print_error(err)
     return 1 if errors else 0
+
+
+def _check_wit_text(path: str) -> None:
+    """Every .wit file of ``path`` (a file, or a folder and its deps/) is UTF-8 text; a missing
+    path is left to the WIT checks, which say so in their own words."""
+    folder = shell.named_path(path, "WIT")
+    if folder.is_dir():
+        for file in sorted(folder.rglob("*.wit")):
+            read_text(file, "WIT file")
+    elif folder.exists():
+        read_text(path, "WIT file")
 
 
 def _build(args) -> int:
     from wasmlab.toolchain import builders
     from wasmlab.toolchain.wit import WitRegistry
 
+    world = unicode_text(args.world, "the world")
+    _check_wit_text(args.wit)
+    python = read_text(args.python, "Python file") if args.python is not None else None
+    wat = read_text(args.wat, "WAT file") if args.wat is not None else None
+    out = shell.check_output(args.output)
     registry = WitRegistry()
-    if args.wit:
-        registry.define_path(args.wit)
-    if args.python:
-        source = Path(args.python).read_text(encoding="utf-8")
-        result = builders.build_python(source, world=args.world, origin=args.python, registry=registry)
-    elif args.wat:
-        source = Path(args.wat).read_text(encoding="utf-8")
-        result = builders.build_wat(source, world=args.world, origin=args.wat, registry=registry)
+    registry.define_path(args.wit)
+    if python is not None:
+        result = builders.build_python(python, world=world, origin=args.python, registry=registry)
+    elif wat is not None:
+        result = builders.build_wat(wat, world=world, origin=args.wat, registry=registry)
     else:
-        result = builders.build_stub(args.world, registry=registry)
-    out = Path(args.output)
-    out.write_bytes(result.wasm_path.read_bytes())
+        result = builders.build_stub(world, registry=registry)
+    shell.write_bytes(out, read_bytes(result.wasm_path))
     print(f"wrote {out} ({out.stat().st_size} bytes{', from cache' if result.cached else ''})", file=sys.stderr)
     return 0
 
 
-def _inspect(args) -> int:
+def _load(component: str, args):
+    """The component ``component`` names: a file wasmlab can read, or an ``oci://`` reference (pulled)."""
     from wasmlab.runtime.component import load
 
-    component = load(args.component, **_pull_options(args))
+    path = _local_path(component, args)
+    read_bytes(path, "component (.wasm or .wat)")
+    return load(path)
+
+
+def _inspect(args) -> int:
+    component = _load(args.component, args)
     if args.json:
         print(json.dumps(_inspect_json(component), indent=2))
     else:
@@ -82,15 +112,21 @@ def _inspect_json(component) -> dict:
 
 def _call(args) -> int:
     from wasmlab import wave
-    from wasmlab.runtime.component import load
 
-    component = load(args.component, **_pull_options(args))
-    component.grants = _grants(args)
-    component.limits = Limits(timeout=args.timeout, max_memory=args.max_memory, fuel=args.fuel)
-    target, _ = wave.parse_call(args.expression, origin="call")
-    exported = component.export(target)
+    expression = unicode_text(args.expression, "the call expression")
+    grants, limits = _grants(args), _limits(args)
+    component = _load(args.component, args)
+    component.grants = grants
+    component.limits = limits
+    target, _ = wave.parse_call(expression, origin="call")
     try:
-        values = wave.parse_arguments(args.expression, exported.function.params, origin="call")
+        exported = component.export(target)
+    except KeyError as exc:  # an export that is not there, in a form the component raised as a bare KeyError
+        if isinstance(exc, WasmlabError):
+            raise
+        raise WasmlabError(str(exc.args[0] if exc.args else exc), hint="see `wasmlab inspect COMPONENT`") from None
+    try:
+        values = wave.parse_arguments(expression, exported.function.params, origin="call")
     except WasmlabError as err:
         err.hint = err.hint or f"{target}: {exported.function.signature()}"
         raise
@@ -109,14 +145,19 @@ def _run(args) -> int:
     from wasmlab.runtime.core_modules import load_module
     from wasmlab.toolchain.tools import wat_is_component
 
-    path = Path(_local_path(args.component, args))
-    head = path.read_bytes()[:8] if path.is_file() else b""
-    is_core = head[4:8] == b"\x01\x00\x00\x00" or (path.suffix == ".wat" and not wat_is_component(path.read_text()))
-    program = load_module(path) if is_core else load(path)
+    _warn_about_own_options(args.args, args.own_options)
+    program_args = [unicode_text(arg, "the program argument") for arg in args.args]
     # a program run from the shell reads and writes the shell's own stdin, stdout and stderr
-    program.grants = dataclasses.replace(_grants(args), inherit_stdio=True)
-    program.limits = Limits(timeout=args.timeout, max_memory=args.max_memory, fuel=args.fuel)
-    result = program.run(*args.args)
+    grants = dataclasses.replace(_grants(args), inherit_stdio=True)
+    limits = _limits(args)
+    path = Path(_local_path(args.component, args))
+    head = read_bytes(path, "program (.wasm or .wat)")[:8]
+    is_core = head[4:8] == b"\x01\x00\x00\x00" or (
+        path.suffix == ".wat" and not wat_is_component(read_text(path, "WAT file")))
+    program = load_module(path) if is_core else load(path)
+    program.grants = grants
+    program.limits = limits
+    result = program.run(*program_args)
     if args.fuel is not None and program.fuel_consumed is not None:
         print(f"fuel consumed: {program.fuel_consumed}", file=sys.stderr)
     return result.exit_code
@@ -125,35 +166,45 @@ def _run(args) -> int:
 def _pull(args) -> int:
     from wasmlab.toolchain import registry
 
-    pulled = registry.pull(args.reference, **_pull_options(args))
-    Path(args.output).write_bytes(pulled.wasm)
+    out = shell.check_output(args.output)
+    pulled = registry.pull(unicode_text(args.reference, "the reference"), **_pull_options(args))
+    shell.write_bytes(out, pulled.wasm)
     notes = [f"{len(pulled.wasm)} bytes"] + (["from cache"] if pulled.from_cache else []) \
         + (["offline: the tag as last seen"] if pulled.offline else [])
-    print(f"pulled {pulled.pinned} -> {args.output} ({', '.join(notes)})", file=sys.stderr)
+    print(f"pulled {pulled.pinned} -> {out} ({', '.join(notes)})", file=sys.stderr)
     return 0
 
 
 def _push(args) -> int:
     from wasmlab.toolchain import registry
 
-    annotations = dict(item.split("=", 1) for item in args.annotation)
-    data = Path(_local_path(args.component, args)).read_bytes()
-    print(registry.push_wasm(data, args.reference, annotations=annotations, **_pull_options(args)))
+    annotations = {}
+    for item in args.annotation:
+        key, sep, value = unicode_text(item, "the annotation").partition("=")
+        if not sep or not key:
+            raise UsageError(f"--annotation {item}: give KEY=VALUE",
+                             hint="--annotation org.opencontainers.image.description=...")
+        annotations[key] = value
+    data = read_bytes(_local_path(args.component, args), "component or WIT package (.wasm)")
+    print(registry.push_wasm(data, unicode_text(args.reference, "the reference"), annotations=annotations,
+                             **_pull_options(args)))
     return 0
 
 
-def _add_registry_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--insecure", action="store_true", default=None,
-                        help="plain HTTP to the registry (localhost and 127.0.0.1 always are)")
-    parser.add_argument("--user", metavar="USER:PASSWORD", help="basic auth for the registry")
-    parser.add_argument("--token", help="a bearer token for the registry")
+def _add_registry_options(parser: argparse.ArgumentParser) -> list:
+    return [
+        parser.add_argument("--insecure", action="store_true", default=None,
+                            help="plain HTTP to the registry (localhost and 127.0.0.1 always are)"),
+        parser.add_argument("--user", metavar="USER:PASSWORD", help="basic auth for the registry"),
+        parser.add_argument("--token", help="a bearer token for the registry"),
+    ]
 
 
 def _pull_options(args) -> dict:
     """Registry options of a command (defaults where it has none)."""
     user = getattr(args, "user", None)
     if user is not None and ":" not in user:
-        raise WasmlabError(f"--user {user}: give the password too", hint="--user USER:PASSWORD")
+        raise UsageError(f"--user {user}: give the password too", hint="--user USER:PASSWORD")
     return {"insecure": getattr(args, "insecure", None), "token": getattr(args, "token", None),
             "auth": tuple(user.split(":", 1)) if user else None}
 
@@ -162,44 +213,96 @@ def _local_path(component: str, args) -> str:
     """A component argument as a file: a registry reference is pulled (into the blob cache)."""
     from wasmlab.toolchain import registry
 
-    return str(registry.pull(component, **_pull_options(args)).path) if registry.is_reference(component) else component
+    if registry.is_reference(component):
+        return str(registry.pull(component, **_pull_options(args)).path)
+    return component
+
+
+def _warn_about_own_options(program_args: list[str], own_options: frozenset[str]) -> None:
+    """Everything after the component belongs to the program (wasmtime's convention), so an
+    option of wasmlab's own written there grants or limits nothing: say so."""
+    misplaced = [arg for arg in program_args if arg.partition("=")[0] in own_options]
+    if misplaced:
+        shown = " ".join(dict.fromkeys(arg.partition("=")[0] for arg in misplaced))
+        print(f"warning: {shown} after the component is passed to the program, not to wasmlab; "
+              "put wasmlab's options before the component: wasmlab run [OPTIONS] COMPONENT [ARGS...]",
+              file=sys.stderr)
 
 
 def _grants(args) -> Grants:
+    """The grants of the run flags; a value Grants refuses is a usage error naming its flag."""
     grants = Grants()
-    for spec, read_only in [(d, False) for d in args.dir] + [(d, True) for d in args.ro_dir]:
-        host, sep, guest = spec.partition("::")
-        grants = grants.with_dir(host, guest if sep else host, read_only=read_only)
+    for flag, specs, read_only in [("--dir", args.dir, False), ("--ro-dir", args.ro_dir, True)]:
+        for spec in specs:
+            host, sep, guest = unicode_text(spec, flag).partition("::")
+            with _flag(flag, spec):
+                grants = grants.with_dir(host, guest if sep else host, read_only=read_only)
     for item in args.env:
-        name, sep, value = item.partition("=")
-        grants = grants.with_env(**{name: value}) if sep else grants.with_host_env(name)
+        name, sep, value = unicode_text(item, "--env").partition("=")
+        if not sep:  # the host's value is passed through: it has to be text as well
+            unicode_text(os.environ.get(name, ""), f"--env {name}: the host's value")
+        with _flag("--env", item):
+            grants = grants.with_env(**{name: value}) if sep else grants.with_host_env(name)
     if args.inherit_network or args.allow_ip_name_lookup:
         grants = grants.with_network(sockets=args.inherit_network, name_lookup=args.allow_ip_name_lookup)
     return grants
 
 
-def _add_run_options(parser: argparse.ArgumentParser) -> None:
-    """The grant and limit flags of a run, spelled as wasmtime spells them (and the registry's,
-    for a component given as a reference)."""
-    _add_registry_options(parser)
-    parser.add_argument("--dir", action="append", default=[], metavar="HOST::GUEST",
-                        help="grant a host directory read-write at GUEST")
-    parser.add_argument("--ro-dir", action="append", default=[], metavar="HOST::GUEST",
-                        help="grant a host directory read-only at GUEST")
-    parser.add_argument("--env", action="append", default=[], metavar="NAME[=VALUE]",
-                        help="set a variable, or pass one host variable through")
-    parser.add_argument("--inherit-network", action="store_true", help="allow outbound sockets")
-    parser.add_argument("--allow-ip-name-lookup", action="store_true", help="allow DNS name lookup")
-    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="stop a run after this long")
-    parser.add_argument("--max-memory", default=None, metavar="SIZE", help="bytes, or with K/M/G: 64M")
-    parser.add_argument("--fuel", type=int, default=None, metavar="N",
-                        help="a deterministic budget of Wasm instructions; the fuel used is reported")
+def _limits(args) -> Limits:
+    flags = {"timeout": ("--timeout", args.timeout), "max_memory": ("--max-memory", args.max_memory),
+             "fuel": ("--fuel", args.fuel)}
+    for field, (flag, value) in flags.items():
+        if value is not None:
+            with _flag(flag, str(value)):  # one at a time, so that a refusal names its flag
+                Limits(**{field: value})
+    with _flag("--timeout/--max-memory/--fuel", None):
+        return Limits(**{field: value for field, (_, value) in flags.items()})
+
+
+@contextlib.contextmanager
+def _flag(flag: str, value: str | None):
+    """Grants and Limits validate what they are given; here their refusal is a usage error."""
+    try:
+        yield
+    except WasmlabError as err:
+        where = f"{flag} {value}" if value is not None else flag
+        raise UsageError(f"{where}: {err.message}", hint=err.hint) from None
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> frozenset[str]:
+    """The grant and limit flags of a run, spelled as wasmtime spells them (and the registry's, for a
+    component given as a reference); returns their spellings."""
+    actions = [
+        *_add_registry_options(parser),
+        parser.add_argument("--dir", action="append", default=[], metavar="HOST::GUEST",
+                            help="grant a host directory read-write at GUEST"),
+        parser.add_argument("--ro-dir", action="append", default=[], metavar="HOST::GUEST",
+                            help="grant a host directory read-only at GUEST"),
+        parser.add_argument("--env", action="append", default=[], metavar="NAME[=VALUE]",
+                            help="set a variable, or pass one host variable through"),
+        parser.add_argument("--inherit-network", action="store_true", help="allow outbound sockets"),
+        parser.add_argument("--allow-ip-name-lookup", action="store_true", help="allow DNS name lookup"),
+        parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                            help="stop a run after this long"),
+        parser.add_argument("--max-memory", default=None, metavar="SIZE", help="bytes, or with K/M/G: 64M"),
+        parser.add_argument("--fuel", type=int, default=None, metavar="N",
+                            help="a deterministic budget of Wasm instructions; the fuel used is reported"),
+    ]
+    return frozenset(option for action in actions for option in action.option_strings)
 
 
 def _install_kernel(args) -> int:
     from wasmlab.notebook.kernel import install_kernel
 
-    path = install_kernel(user=args.user, sys_prefix=args.sys_prefix, prefix=args.prefix)
+    if args.prefix is not None and not args.prefix.strip():  # jupyter would take "" for the system-wide place
+        raise UsageError("--prefix is empty", hint="give a folder: --prefix DIR, or use --user or --sys-prefix")
+    try:
+        path = install_kernel(user=args.user, sys_prefix=args.sys_prefix, prefix=args.prefix)
+    except (OSError, ValueError) as exc:  # ValueError: a name no file can have (a NUL, a lone surrogate)
+        where = f"under `{args.prefix}`" if args.prefix else "there"
+        reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else "not a possible folder name"
+        raise FileError(f"cannot install the kernel {where}: {reason}",
+                        hint="choose a writable place: --user, --sys-prefix or --prefix DIR") from None
     print(f"installed the kernel 'Python 3 (wasmlab)' in {path}", file=sys.stderr)
     return 0
 
@@ -211,16 +314,13 @@ def _warm(args) -> int:
     return 0 if all(run.ok for run in runs) else 1
 
 
-def _wac(args) -> int:
+def _parser() -> argparse.ArgumentParser:
     from wasmlab.cli import wac as wac_cli
 
-    return wac_cli.main(args.wac_args)
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wasmlab", description="Build, inspect, call and compose "
-                                     "WebAssembly components.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = shell.Parser(prog="wasmlab", description="Build, inspect, call and compose WebAssembly components.",
+                          epilog="Options go before the component and its arguments, as in wasmtime. "
+                          f"Set {shell.DEBUG_VARIABLE}=1 to see the traceback of an internal error.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     wit = sub.add_parser("wit", help="WIT packages").add_subparsers(dest="wit_command", required=True)
     check = wit.add_parser("check", help="validate WIT files or folders")
@@ -250,11 +350,13 @@ def _parser() -> argparse.ArgumentParser:
     _add_run_options(call)
     call.set_defaults(run=_call)
 
-    run = sub.add_parser("run", help="run a command (a wasi:cli/run component or a WASI core module)")
+    run = sub.add_parser("run", help="run a command (a wasi:cli/run component or a WASI core module)",
+                         usage="wasmlab run [OPTIONS] COMPONENT [ARGS...]",
+                         description="Run a command. wasmlab's options go before the component: everything "
+                         "after it is passed to the program, as in wasmtime.")
     run.add_argument("component")
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the program")
-    _add_run_options(run)
-    run.set_defaults(run=_run)
+    run.set_defaults(run=_run, own_options=_add_run_options(run))
 
     pull = sub.add_parser("pull", help="pull a component or WIT package from an OCI registry")
     pull.add_argument("reference", help="oci://HOST/REPO:TAG or oci://HOST/REPO@sha256:DIGEST")
@@ -283,37 +385,14 @@ def _parser() -> argparse.ArgumentParser:
     warm.set_defaults(run=_warm)
 
     wac = sub.add_parser("wac", help="compose components with WAC (parse, resolve, compose, plug)",
-                         add_help=False)
-    wac.add_argument("wac_args", nargs=argparse.REMAINDER)
-    wac.set_defaults(run=_wac)
+                         description=wac_cli.DESCRIPTION)
+    wac_cli.add_commands(wac.add_subparsers(dest="wac_command", required=True, metavar="COMMAND"))
     return parser
 
 
-def _print_error(err: WasmlabError) -> None:
-    loc = err.location
-    if loc is not None:
-        print(f"{loc.origin}:{loc.line}:{loc.column}: {err.message}", file=sys.stderr)
-        quoted = loc.source_line()
-        if quoted is not None:
-            print(f"  {quoted}\n  {loc.caret_padding(quoted)}^", file=sys.stderr)
-        if err.hint:
-            print(f"hint: {err.hint}", file=sys.stderr)
-        if err.detail:
-            print(err.detail, file=sys.stderr)
-    else:
-        print(err.render(), file=sys.stderr)
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        return args.run(args)
-    except WasmlabError as err:
-        _print_error(err)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    """Run ``wasmlab ARGV...`` and return its exit code (see :mod:`wasmlab.cli.shell`); never raises."""
+    return shell.execute(_parser(), argv)
 
 
 def command() -> None:
@@ -323,9 +402,14 @@ def command() -> None:
     them they can panic and abort the process after its work is done, turning the exit code of
     a run that succeeded into 134.  All output is flushed first, so nothing is lost.
     """
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    try:
+        code = main()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except KeyboardInterrupt:
+        code = shell.INTERRUPTED
+    except BrokenPipeError:
+        code = shell.FAILED
     os._exit(code)
 
 

@@ -1,7 +1,7 @@
 """``wasmlab wac ...``: the ``wac`` command line (parse, resolve, compose, plug) over wasmlab.wac.
 
 Errors print as the reference's message, then ``file:line:col`` and the source line with a
-caret; the exit status is 1 and there is no traceback.
+caret; the exit status is 1 and there is no traceback (see :mod:`wasmlab.cli.shell`).
 """
 
 from __future__ import annotations
@@ -9,23 +9,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from wasmlab.api import __version__
+from wasmlab.cli import shell
 from wasmlab.errors import WacError, WasmlabError
 
-__all__ = ["main", "run_parse", "run_resolve", "run_compose", "run_plug", "PROCESSOR"]
+__all__ = ["main", "add_commands", "run_parse", "run_resolve", "run_compose", "run_plug", "PROCESSOR",
+           "DESCRIPTION"]
 
 PROCESSOR = ("wasmlab", __version__)  # the producers section's processed-by entry of composed components
+DESCRIPTION = "WebAssembly Compositions (WAC), as bytecodealliance/wac defines them."
 
 
 def _read(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise WacError(f"failed to read `{path}`: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise WacError(f"`{path}` is not UTF-8 text") from None
+    return shell.read_text(path, "WAC document")
 
 
 def _dep_mapping(values: list[str]) -> dict[str, str]:
@@ -85,47 +82,47 @@ def _registry():
 def run_plug(socket: str, plugs: list[str], *, insecure: bool | None = None) -> bytes:
     """Plug the exports of ``plugs`` into the imports of ``socket`` (``wasmlab wac plug``); each
     may be a registry reference (``oci://...``)."""
+    from wasmlab.composition import plug_files  # its errors are WacErrors
     from wasmlab.toolchain import registry
 
-    try:
-        from wasmlab.wac._plug import PlugError, plug_files
-    except ImportError:
-        raise WacError("`wasmlab wac plug` is not available yet: the plug support is missing") from None
     socket, *plugs = [str(registry.pull(p, insecure=insecure).path) if registry.is_reference(p) else p
                       for p in [socket, *plugs]]
     for path in [socket, *plugs]:
-        if not Path(path).is_file():
-            raise WacError(f"failed to read `{path}`: no such file")
-    try:
-        return plug_files(socket, plugs)
-    except PlugError as exc:
-        raise WacError(str(exc)) from None
+        shell.read_bytes(path, "component")
+    return plug_files(socket, plugs)
 
 
 def _write(output: str, wasm: bytes) -> int:
-    out = Path(output)
-    try:
-        out.write_bytes(wasm)
-    except OSError as exc:
-        raise WacError(f"failed to write `{output}`: {exc.strerror or exc}") from None
+    out = shell.write_bytes(output, wasm)
     print(f"wrote {out} ({len(wasm)} bytes)", file=sys.stderr)
     return 0
 
 
 def _compose(args) -> int:
+    shell.check_output(args.output)
     wasm = run_compose(args.file, deps_dir=args.deps_dir, deps=_dep_mapping(args.dep),
                        import_dependencies=args.import_dependencies)
     return _write(args.output, wasm)
 
 
 def _plug(args) -> int:
+    shell.check_output(args.output)
     return _write(args.output, run_plug(args.socket, args.plug, insecure=args.insecure))
 
 
+def _report(err: WasmlabError) -> None:
+    """As the reference prints it: the message, then ``--> file:line:col`` and the quoted line."""
+    print(err.render(), file=sys.stderr)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wasmlab wac", description="WebAssembly Compositions (WAC), "
-                                     "as bytecodealliance/wac defines them.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = shell.Parser(prog="wasmlab wac", description=DESCRIPTION)
+    add_commands(parser.add_subparsers(dest="wac_command", required=True, metavar="COMMAND"))
+    return parser
+
+
+def add_commands(sub) -> None:
+    """The parse, resolve, compose and plug subcommands, added to ``sub`` (``wasmlab wac``'s)."""
 
     p = sub.add_parser("parse", help="parse a WAC document and print its syntax tree as JSON (or the error "
                        "and its location)")
@@ -158,13 +155,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="plain HTTP to a registry given as oci://... (localhost always is)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.wasm")
     p.set_defaults(run=_plug)
-    return parser
+    for command in sub.choices.values():
+        command.set_defaults(report_error=_report)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        return args.run(args)
-    except WasmlabError as err:
-        print(err.render(), file=sys.stderr)
-        return 1
+    """Run ``wasmlab wac ARGV...`` and return its exit code; never raises."""
+    return shell.execute(_parser(), argv)
