@@ -65,6 +65,8 @@ OPTIONAL_GRANTS = _Expected((Grants, _NONE), "a wasmlab.Grants or None")
 OPTIONAL_LIMITS = _Expected((Limits, _NONE), "a wasmlab.Limits or None")
 OPTIONAL_PORT = _Expected((int, _NONE), "a port number (int) or None")
 SECONDS = _Expected((int, float), "a number of seconds")
+OPTIONAL_FLAG = _Expected((bool, _NONE), "True, False or None")
+OPTIONAL_CREDENTIALS = _Expected((tuple, _NONE), "a (user, password) tuple or None")
 
 
 def _front_door(public_name: str | None = None, **expected: _Expected):
@@ -122,7 +124,8 @@ _HINTS = {
 }
 
 define_wit = _front_door("define_wit", source=TEXT, origin=TEXT, deps_dir=OPTIONAL_PATH)(_wit.define)
-load = _front_door(source=WASM, name=OPTIONAL_TEXT, imports=OPTIONAL_MAPPING)(_component.load)
+load = _front_door(source=WASM, name=OPTIONAL_TEXT, imports=OPTIONAL_MAPPING, insecure=OPTIONAL_FLAG,
+                   auth=OPTIONAL_CREDENTIALS, token=OPTIONAL_TEXT, timeout=SECONDS)(_component.load)
 load_module = _front_door(source=WASM, name=OPTIONAL_TEXT, origin=TEXT)(_core_modules.load_module)
 
 
