@@ -22,6 +22,12 @@ from __future__ import annotations
 import re
 
 from wasmlab.wac._aggregate import TypeAggregator
+from wasmlab.wac._graph_errors import (
+    GraphContainsCycle,
+    ImplicitImportConflict,
+    ImportTypeMergeConflict,
+    ValidationFailure,
+)
 from wasmlab.wac._types import (
     AliasType,
     Borrow,
@@ -583,7 +589,6 @@ def package_import_name(package) -> str:
 # --- the graph encoder --------------------------------------------------------------------------
 
 def _toposort(graph) -> list[int]:
-    from wasmlab.wac._graph import GraphContainsCycle
     nodes = graph.node_ids()
     discovered: set = set()
     finished: set = set()
@@ -620,8 +625,6 @@ def _sort_of(kind: ItemKind) -> str:
 
 def encode_graph(graph, *, define_components: bool = True, validate: bool = True,
                  processor: tuple[str, str] | None = None) -> bytes:
-    from wasmlab.wac._graph import ValidationFailure
-
     data = _encode(graph, define_components, processor, package_import_name)
     if validate:
         checked = data
@@ -645,7 +648,6 @@ def _validation_import_name(package) -> str:
 
 
 def _encode(graph, define_components: bool, processor, dep_name) -> bytes:
-    from wasmlab.wac._graph import ImplicitImportConflict, ImportTypeMergeConflict
     state = _State()
     order = _toposort(graph)
     import_nodes = [n for n in order if graph[n].kind == "import"]
