@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import wasmlab
-from wasmlab.errors import WacError
+from wasmlab.errors import LinkError, WacError
 
 CALC_WIT = """package wactest:calc;
 
@@ -185,9 +185,14 @@ def test_import_dependencies_imports_the_components(wat_namespace):
     from wasmlab.toolchain.tools import wasm_tools
 
     result = wasmlab.compose(CALC_WAC, name="app", namespace=wat_namespace, import_dependencies=True)
-    printed = wasm_tools("print", input=result.wasm).text
+    assert isinstance(result, wasmlab.Component)  # one type, whichever way it was encoded
+    printed = wasm_tools("print", input=result.composition.wasm).text
     assert '(import "unlocked-dep=<demo:adder>"' in printed
     assert "(core module" not in printed
+    assert "calculate" in result.exports  # its world is there to look at
+    with pytest.raises(LinkError, match=r"app imports the components it instantiates \(demo:adder, "
+                                        r"demo:calculator\): it cannot run on its own"):
+        result.calculate(1, 2)
 
 
 def test_missing_argument_is_a_located_error(wat_namespace):
@@ -233,7 +238,7 @@ def test_plug_without_matching_imports_says_so(wat_namespace):
 
 
 def test_plug_files_like_wac_plug(tmp_path):
-    from wasmlab.composition import plug_files
+    from wasmlab.wac import plug_files
     from wasmlab.wac._package import wat_to_bytes
 
     (tmp_path / "socket.wasm").write_bytes(wat_to_bytes(CALCULATOR_WAT))
@@ -333,9 +338,10 @@ def test_wac_cell_import_dependencies_binds_the_encoded_composition(ip, wat_name
     ip.user_ns.update(wat_namespace)
     result = ip.run_cell("%%wac shell_app --import-dependencies\n" + CALC_WAC)
     assert result.success, result.error_in_exec
-    composition = ip.user_ns["shell_app"]
-    assert composition.component is None  # it imports its components: nothing to run on its own
-    assert b"unlocked-dep=<demo:adder>" in composition.wasm
+    app = ip.user_ns["shell_app"]
+    assert b"unlocked-dep=<demo:adder>" in app.composition.wasm
+    failed = ip.run_cell("shell_app.calculate(1, 2)")  # it imports its components: nothing to run on its own
+    assert isinstance(failed.error_in_exec, LinkError)
 
 
 def test_compose_in_a_notebook_finds_its_components_by_default(ip, wat_namespace):

@@ -12,6 +12,7 @@ and a case named like a keyword is written ``%ok``.
 
 from __future__ import annotations
 
+import math
 import re
 
 from wasmlab import values as V
@@ -68,6 +69,7 @@ class _Tokens:
                 self.items.append((match.lastgroup, match.group(), pos))
             pos = match.end()
         self.index = 0
+        self.depth = 0
 
     def error(self, message: str, pos: int | None = None) -> ArgumentError:
         if pos is None:
@@ -122,7 +124,16 @@ def _keyword(token) -> str | None:
 
 
 def _value(tokens: _Tokens, ty: Type):
-    ty = unalias(ty)
+    if tokens.depth >= V.MAX_NESTING:
+        raise tokens.error(f"the value nests deeper than {V.MAX_NESTING} levels")
+    tokens.depth += 1
+    try:
+        return _value_of(tokens, unalias(ty))
+    finally:
+        tokens.depth -= 1
+
+
+def _value_of(tokens: _Tokens, ty: Type):
     if isinstance(ty, OptionT):
         word = _keyword(tokens.peek())
         if word == "none":
@@ -266,8 +277,8 @@ def _primitive(tokens: _Tokens, wit: str, kind: str, text: str, pos: int):
             return float(text)
         if kind == "number":
             value = float(text)
-            if wit == "f32" and not V.fits_f32(value):
-                raise tokens.error(f"{text} is out of range for f32", pos)
+            if math.isinf(value) or (wit == "f32" and not V.fits_f32(value)):
+                raise tokens.error(f"{_cut(text)} is out of range for {wit}", pos)
             return value
         raise tokens.error(f"expected a number for {wit}, found {text!r}", pos)
     if wit in ("char", "string"):
@@ -282,11 +293,17 @@ def _primitive(tokens: _Tokens, wit: str, kind: str, text: str, pos: int):
         raise tokens.error("error-context values cannot be written as text", pos)
     if kind != "number" or not re.fullmatch(r"-?\d+", text):
         raise tokens.error(f"expected an integer for {wit}, found {text!r}", pos)
-    value = int(text)
     low, high = V.INT_RANGES[wit]
-    if not low <= value < high:
-        raise tokens.error(f"{text} is out of range for {wit} ({low} to {high - 1})", pos)
+    # the widest integer has 20 digits: longer ones are out of range before Python reads them
+    value = int(text) if len(text.lstrip("-")) <= 20 else None
+    if value is None or not low <= value < high:
+        raise tokens.error(f"{_cut(text)} is out of range for {wit} ({low} to {high - 1})", pos)
     return value
+
+
+def _cut(text: str) -> str:
+    """A number as an error message quotes it: cut short when long."""
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} digits)"
 
 
 def _unescape(body: str, tokens: _Tokens, pos: int) -> str:

@@ -624,11 +624,15 @@ def _sort_of(kind: ItemKind) -> str:
 
 
 def encode_graph(graph, *, define_components: bool = True, validate: bool = True,
-                 processor: tuple[str, str] | None = None) -> bytes:
-    data = _encode(graph, define_components, processor, package_import_name)
+                 processor: tuple[str, str] | None = None, plain_dependency_names: bool = False) -> bytes:
+    """The component of ``graph``. Imported dependencies (``define_components=False``) are named
+    ``unlocked-dep=<ns:name>`` as the reference writes them, or with ``plain_dependency_names``
+    ``unlocked-dep-ns-name``, a name today's validators and runtimes accept."""
+    data = _encode(graph, define_components, processor,
+                   _validation_import_name if plain_dependency_names else package_import_name)
     if validate:
         checked = data
-        if not define_components:
+        if not define_components and not plain_dependency_names:
             # Newer validators no longer accept dependency names (``unlocked-dep=<ns:pkg>``),
             # which the reference writes for imported packages: validate the same component
             # with plain names for those imports instead.

@@ -418,7 +418,7 @@ class CompositionGraph:
         return "\n".join(lines) + "\n"
 
     def encode(self, *, define_components: bool = True, validate: bool = True,
-               processor: tuple[str, str] | None = None) -> bytes:
+               processor: tuple[str, str] | None = None, plain_dependency_names: bool = False) -> bytes:
         """Encode the graph as a component (see ``_encoder.encode_graph``)."""
         return encode_graph(self, define_components=define_components, validate=validate,
-                            processor=processor)
+                            processor=processor, plain_dependency_names=plain_dependency_names)

@@ -25,10 +25,14 @@ from wasmlab.wac._graph import (
     CompositionGraph,
     ExportAlreadyExists,
     ExportConflict,
+    GraphError,
+    ImplicitImportConflict,
     ImportAlreadyExists,
+    ImportTypeMergeConflict,
     InvalidArgumentName,
     InvalidExportName,
     InvalidImportName,
+    ValidationFailure,
 )
 from wasmlab.wac._lexer import Span
 from wasmlab.wac._package import PackageError
@@ -90,21 +94,21 @@ class Resolution:
         return self.graph.to_dot()
 
     def encode(self, *, define_components: bool = True, validate: bool = True,
-               processor: tuple[str, str] | None = None) -> bytes:
+               processor: tuple[str, str] | None = None, plain_dependency_names: bool = False) -> bytes:
         """Encode the composition as a component; dependencies embedded, or imported as
         ``unlocked-dep=<ns:name>`` when ``define_components`` is false.
 
         Encoding errors that concern the document (an explicit import clashing with an implicit
         one, implicit imports of conflicting types) are located like the reference locates them.
         """
-        from wasmlab.wac._graph import ImplicitImportConflict, ImportTypeMergeConflict, ValidationFailure
-
         try:
-            return self.graph.encode(define_components=define_components, validate=validate, processor=processor)
+            return self.graph.encode(define_components=define_components, validate=validate, processor=processor,
+                                     plain_dependency_names=plain_dependency_names)
         except ImplicitImportConflict as exc:
             raise _to_wac_error(ResolveError(
                 f"import `{exc.name}` conflicts with an item that was implicitly imported by an instantiation of "
-                f"`{exc.package}`", self.import_spans.get(exc.import_node), "explicit import here"),
+                f"`{exc.package}`", self.import_spans.get(exc.import_node), "explicit import here",
+                hint="rename the explicit import, or pass the instantiation that argument explicitly"),
                 self.document) from None
         except ImportTypeMergeConflict as exc:
             raise _to_wac_error(ResolveError(
@@ -114,6 +118,10 @@ class Resolution:
         except ValidationFailure as exc:
             raise _to_wac_error(ResolveError("the encoding of the graph failed validation", None,
                                              cause=exc.__cause__), self.document) from None
+        except GraphError as exc:
+            raise _to_wac_error(ResolveError(str(exc), None, cause=exc.__cause__), self.document) from None
+        except RecursionError:
+            raise WacError("the composition is nested too deeply to encode") from None
 
 
 # ----------------------------------------------------------------------------- items and scopes
