@@ -6,10 +6,12 @@ wasm-tools, as the conformance suite's packages are.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from conftest import run_cli
+from language_inputs import WAC_CONFORMANCE, wac_documents
 
 from wasmlab.errors import WacError
 from wasmlab.wac import parse, resolve
@@ -322,8 +324,9 @@ def test_mutated_documents_end_in_clean_errors():
     """Random edits of the conformance documents: every outcome is a result or a located WacError."""
     import random
 
-    root = Path(__file__).parents[2] / "shared" / "conformance" / "wac"
-    documents = sorted(root.glob("*/*.wac")) + sorted(root.glob("*/fail/*.wac"))
+    documents = wac_documents()
+    if not documents and not os.environ.get("CI"):
+        pytest.skip(f"the WAC conformance suite is not at {WAC_CONFORMANCE} (set WASMLAB_WAC_CONFORMANCE)")
     assert documents
     rng = random.Random(5)
     pieces = ["{", "}", "(", ")", "<", ">", ";", ":", "...", ".", "[", "]", '"', "let", "new", "export",

@@ -36,7 +36,6 @@ since nothing can supply a component import.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,14 +83,6 @@ def session_packages(referenced, namespace: dict | None, instantiated: set | Non
     return found
 
 
-_NEW = re.compile(r"\bnew\s+([A-Za-z0-9-]+(?::[A-Za-z0-9-]+)+)")
-
-
-def instantiated_packages(wac_source: str) -> set:
-    """Package names the document instantiates (``new ns:name``), read from its text."""
-    return set(_NEW.findall(wac_source))
-
-
 def _notebook_namespace() -> dict | None:
     """The variables of the running IPython session, if any."""
     try:
@@ -124,10 +115,11 @@ def compose_bytes(wac_source: str, *, origin: str = "<wac>", packages: dict | No
     if namespace is None and session:
         namespace = _notebook_namespace()
     referenced = wac.package_references(document)
+    instantiated = {name for (name, _), is_new in referenced.items() if is_new}
     missing = [ref for ref in referenced
                if (ref[0] if ref[1] is None else f"{ref[0]}@{ref[1]}") not in given and ref[0] not in given]
     if session:
-        for key, value in session_packages(missing, namespace, instantiated_packages(wac_source)).items():
+        for key, value in session_packages(missing, namespace, instantiated).items():
             given.setdefault(key, value)
     try:
         resolution = wac.resolve(document, packages=given, deps=deps, deps_dir=deps_dir)

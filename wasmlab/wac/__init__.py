@@ -52,10 +52,17 @@ def encode(resolution: Resolution, *, import_dependencies: bool = False, plain_d
                              plain_dependency_names=plain_dependency_names)
 
 
-def package_references(document: Document) -> list[tuple[str, str | None]]:
-    """The packages (``(name, version or None)``) a document refers to, in order of first use."""
+def package_references(document: Document) -> dict[tuple[str, str | None], bool]:
+    """The packages (``(name, version or None)``) a document refers to, in order of first use,
+    each with whether the document instantiates it (``new ns:name``) rather than only using its types.
+
+    >>> package_references(parse("package a:b; import x: c:d/e; let y = new f:g@1.0.0 {};"))
+    {('c:d', None): False, ('f:g', '1.0.0'): True}
+    """
+    instantiated: set = set()
     try:
-        return list(collect_package_references(document))
+        references = collect_package_references(document, instantiated)
     except ResolveError as exc:
         raise _to_wac_error(exc, document) from None
+    return {(name, version): name in instantiated for name, version in references}
 

@@ -151,10 +151,6 @@ class _Encodable:
     def type_count(self) -> int:
         return self.counts["type"]
 
-    @property
-    def instance_count(self) -> int:
-        return self.counts["instance"]
-
     def add_type(self, body: bytes) -> int:
         index = self.counts["type"]
         self.counts["type"] += 1

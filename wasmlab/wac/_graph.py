@@ -27,7 +27,7 @@ ItemKind, node_or_None)]`` (unsatisfied instantiation arguments, then explicit i
 ``g.node_ids()``, ``g.unexport(node)``, ``g.remove_node(node)``,
 ``g.unset_instantiation_argument(inst, name, arg)``.
 
-Errors are ``GraphError`` subclasses named like the reference's variants, with its messages
+Errors are ``GraphError`` subclasses (in ``_graph_errors``) named like the reference's variants, with its messages
 (``str(err)``), the nodes involved as attributes, and ``err.__cause__`` holding a
 ``SubtypeError`` (see ``_types.error_chain``) for type mismatches.
 """
@@ -44,11 +44,8 @@ from wasmlab.wac._graph_errors import (
     CannotDefineResource,
     ExportAlreadyExists,
     ExportConflict,
-    GraphContainsCycle,
     GraphError,
-    ImplicitImportConflict,
     ImportAlreadyExists,
-    ImportTypeMergeConflict,
     InstanceMissingExport,
     InvalidArgumentName,
     InvalidExportName,
@@ -59,9 +56,7 @@ from wasmlab.wac._graph_errors import (
     NodeIsNotAnInstantiation,
     PackageAlreadyRegistered,
     TypeAlreadyDefined,
-    ValidationFailure,
 )
-from wasmlab.wac._graph_errors import __all__ as _ERRORS
 from wasmlab.wac._names import parse_extern_name
 from wasmlab.wac._types import (
     DefinedType,
@@ -76,7 +71,7 @@ from wasmlab.wac._types import (
     component_types,
 )
 
-__all__ = ["CompositionGraph", "Node", "visit_defined_types", *_ERRORS]
+__all__ = ["CompositionGraph", "Node", "visit_defined_types"]
 
 
 def _caused(err: GraphError, cause: BaseException) -> GraphError:

@@ -209,7 +209,8 @@ class _Parser:
         version = text[at + 1:]
         if not is_valid_semver(version):
             start = span.offset + at + 1
-            raise _SyntaxError(f"`{version}` is not a valid semantic version", Span(start, span.end - start),
+            shown = version if len(version) <= 40 else f"{version[:30]}...({len(version)} characters)"
+            raise _SyntaxError(f"`{shown}` is not a valid semantic version", Span(start, span.end - start),
                                "invalid version")
         return version
 

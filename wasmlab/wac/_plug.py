@@ -14,7 +14,8 @@ from pathlib import Path
 
 from wasmlab.errors import WacError
 from wasmlab.wac._aggregate import are_semver_compatible
-from wasmlab.wac._graph import CompositionGraph, GraphError
+from wasmlab.wac._graph import CompositionGraph
+from wasmlab.wac._graph_errors import GraphError
 from wasmlab.wac._package import Package, PackageError
 from wasmlab.wac._types import SubtypeChecker, SubtypeError, error_chain
 

@@ -20,9 +20,9 @@ from typing import Any
 
 from wasmlab.errors import WacError
 from wasmlab.wac import _ast as ast
-from wasmlab.wac._graph import (
+from wasmlab.wac._graph import CompositionGraph
+from wasmlab.wac._graph_errors import (
     ArgumentTypeMismatch,
-    CompositionGraph,
     ExportAlreadyExists,
     ExportConflict,
     GraphError,
@@ -215,8 +215,10 @@ def _desc(kind: ItemKind) -> str:
 
 # ----------------------------------------------------------------------------- package references
 
-def collect_package_references(document: ast.Document) -> dict[tuple[str, str | None], Span]:
-    """Every package the document refers to, in order, with the span of its first reference.
+def collect_package_references(document: ast.Document,
+                               instantiated: set | None = None) -> dict[tuple[str, str | None], Span]:
+    """Every package the document refers to, in order, with the span of its first reference;
+    the names of those it instantiates (``new ns:name``) are added to ``instantiated``.
 
     Raises ResolveError("cannot instantiate the package being defined") as the reference does.
     """
@@ -248,6 +250,8 @@ def collect_package_references(document: ast.Document) -> dict[tuple[str, str | 
                 raise ResolveError("cannot instantiate the package being defined", primary.package.span,
                                    "cannot instantiate self")
             note(primary.package.name, primary.package.version, primary.package.span)
+            if instantiated is not None:
+                instantiated.add(primary.package.name)
             for arg in primary.arguments:
                 if isinstance(arg, ast.NamedArgument):
                     expr(arg.expr)

@@ -55,7 +55,6 @@ __all__ = [
     "DefinedType", "ValueType", "Resource", "ResourceAlias", "FuncType", "UsedType", "Interface",
     "World", "ModuleType", "CoreExtern", "ItemKind", "Types", "SubtypeChecker", "SubtypeError",
     "error_chain", "resolve_value_type", "resolve_resource", "value_desc", "type_desc",
-    "FUNC_KINDS", "func_kind_of",
 ]
 
 PRIMITIVES = ("u8", "s8", "u16", "s16", "u32", "s32", "u64", "s64", "f32", "f64", "char",
@@ -351,12 +350,6 @@ class ItemKind:
                 return ItemKind.component(self.ty)
         return self
 
-    @property
-    def export_kind(self) -> str:
-        """The sort keyword of this item in the text format (func, instance, type, ...)."""
-        return "core module" if self.kind == "module" else self.kind
-
-
 def _key(ty):
     return ty if isinstance(ty, (Primitive, Own, Borrow)) else id(ty)
 
@@ -419,19 +412,6 @@ def resolve_resource(res: Resource) -> Resource:
     while res.alias is not None:
         res = res.alias.source
     return res
-
-
-FUNC_KINDS = ("function", "method", "static method", "constructor")
-
-
-def func_kind_of(name: str) -> str:
-    if name.startswith("[constructor]"):
-        return "constructor"
-    if name.startswith("[method]"):
-        return "method"
-    if name.startswith("[static]"):
-        return "static method"
-    return "function"
 
 
 class Types:
