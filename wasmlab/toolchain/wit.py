@@ -29,6 +29,7 @@ __all__ = ["WitPackage", "WitDefinition", "WitRegistry", "define", "registry", "
 _HEADER = re.compile(r"^\s*package\s+([\w-]+:[\w-]+)(?:@([\w.+-]+))?\s*;", re.MULTILINE)
 _NESTED = re.compile(r"^\s*package\s+([\w-]+:[\w-]+)(?:@([\w.+-]+))?\s*\{", re.MULTILINE)
 _LOCATION = re.compile(r"-->\s+(.+?):(\d+):(\d+)\s*$", re.MULTILINE)
+_INLINE_LOCATION = re.compile(r"(\S+?):(\d+):(\d+): (.*)")
 _SCRATCH = "wasmlab:cell"
 CELL_FILE = "cell.wit"
 _PACKAGE_REFERENCE = re.compile(r"%?([a-z][a-z0-9]*(?:-[a-z0-9]+)*:%?[a-z][a-z0-9]*(?:-[a-z0-9]+)*)")
@@ -343,6 +344,9 @@ def _located_wit_error(stderr: str, source: str | None, origin: str | None, root
         hint = "WASI packages are available at versions " + ", ".join(wasi.WASI_VERSIONS) + \
                "; define other packages in an earlier %%wit cell or pass a deps folder"
     match = _LOCATION.search(text)
+    inline = _INLINE_LOCATION.match(message)
+    if match is None and inline is not None:  # "PATH:LINE:COL: message", e.g. "type nesting too deep"
+        match, message = inline, inline.group(4)
     location = None
     if match:
         path, line, col = match.group(1), int(match.group(2)), int(match.group(3))
