@@ -413,7 +413,7 @@ class _Writer:
             try:
                 value = float(value)
             except OverflowError:
-                raise self.error(f"{value} is out of {kind}'s range") from None
+                raise self.error(f"{_short(value)} is out of {kind}'s range") from None
             if kind == "f32" and not fits_f32(value):
                 raise self.error(f"{value!r} is out of f32's range")
             return format_float(value, 32 if kind == "f32" else 64)
