@@ -169,12 +169,21 @@ PIECES = ["{", "}", "(", ")", "<", ">", ";", ":", "...", ".", "[", "]", '"', "le
           "list<" * 300, "(" * 300, "new a:b { x: " * 200, "@1.0." + "9" * 5000, "@" + "9" * 5000 + ".0.0",
           "type t = " + "option<" * 150 + "u8" + ">" * 150 + ";", "\ufeff", "\u202e"]
 
-edits = st.lists(st.tuples(st.floats(0, 1), st.booleans(), st.sampled_from(PIECES), st.integers(1, 12)),
+LINE = "<a whole line>"
+edits = st.lists(st.tuples(st.floats(0, 1), st.booleans(), st.sampled_from([LINE] * 8 + PIECES), st.integers(1, 12)),
                  min_size=1, max_size=3)
 
 
 def _edit(text: str, changes) -> str:
+    """``changes``: (where 0..1, insert?, piece, length); LINE pieces drop or repeat a whole line,
+    which keeps more documents parseable, so that more edits reach resolution and encoding."""
     for where, insert, piece, length in changes:
+        if piece is LINE:
+            lines = text.split("\n")
+            at = min(int(where * len(lines)), len(lines) - 1)
+            lines[at:at + 1] = [lines[at]] * 2 if insert else []
+            text = "\n".join(lines)
+            continue
         at = int(where * len(text))
         text = text[:at] + piece + text[at:] if insert else text[:at] + text[at + length:]
     return text
