@@ -247,6 +247,49 @@ def test_plug_files_like_wac_plug(tmp_path):
     assert wasmlab.load(data, name="plugged").calculate(3, 4) == 14
 
 
+NOT_COMPONENTS = {
+    "text": (b"hello, not wasm\n", "it is not WebAssembly"),
+    "core module": (b"\0asm\x01\0\0\0", "it is a core WebAssembly module"),
+    "empty": (b"", "it is empty"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NOT_COMPONENTS))
+def test_plugging_what_is_not_a_component_says_which_and_why(kind, tmp_path, wat_namespace):
+    from wasmlab.wac import plug_files
+    from wasmlab.wac._package import wat_to_bytes
+
+    data, why = NOT_COMPONENTS[kind]
+    (tmp_path / "socket.wasm").write_bytes(data)
+    (tmp_path / "good.wasm").write_bytes(wat_to_bytes(CALCULATOR_WAT))
+    (tmp_path / "plug.wasm").write_bytes(data)
+    attempts = {"socket.wasm": lambda: plug_files(tmp_path / "socket.wasm", [tmp_path / "good.wasm"]),
+                "plug.wasm": lambda: plug_files(tmp_path / "good.wasm", [tmp_path / "plug.wasm"]),
+                "component": lambda: wasmlab.plug(wat_namespace["calculator"], data)}
+    for shown, attempt in attempts.items():
+        with pytest.raises(WacError) as info:
+            attempt()
+        assert info.value.message.startswith(f"{shown} is not a component: {why}")
+
+
+def test_plugging_truncated_component_bytes_says_what_is_wrong(tmp_path):
+    from wasmlab.wac import plug_files
+    from wasmlab.wac._package import wat_to_bytes
+
+    whole = wat_to_bytes(CALCULATOR_WAT)
+    (tmp_path / "socket.wasm").write_bytes(whole[: len(whole) // 2])
+    (tmp_path / "whole.wasm").write_bytes(whole)
+    (tmp_path / "adder.wat").write_text(ADDER_WAT)
+    with pytest.raises(WacError) as info:
+        plug_files(tmp_path / "socket.wasm", [tmp_path / "adder.wat"])
+    assert info.value.message.startswith("socket.wasm is not a component: unexpected end-of-file (at offset 0x")
+    assert "\n" not in info.value.message
+    (tmp_path / "broken.wat").write_text("(component (export")
+    with pytest.raises(WacError) as info:
+        plug_files(tmp_path / "whole.wasm", [tmp_path / "broken.wat"])
+    assert info.value.message.startswith("broken.wat is not a component: ") and "\n" not in info.value.message
+
+
 # --- real componentize-py components --------------------------------------------------------------
 
 def test_calculator_composed_with_an_adder(adder, calculator):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 
 from wasmlab.wac._aggregate import TypeAggregator
+from wasmlab.wac._package import tool_message
 from wasmlab.wac._graph_errors import (
     GraphContainsCycle,
     ImplicitImportConflict,
@@ -637,7 +638,7 @@ def encode_graph(graph, *, define_components: bool = True, validate: bool = True
         result = wasm_tools("validate", "--features", "all", input=checked, check=False)
         if not result.ok:
             err = ValidationFailure()
-            err.__cause__ = RuntimeError(result.stderr.strip().removeprefix("error: "))
+            err.__cause__ = RuntimeError(tool_message(result.stderr, "invalid component"))
             raise err
     return data
 

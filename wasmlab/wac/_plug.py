@@ -16,7 +16,8 @@ from wasmlab.errors import WacError
 from wasmlab.wac._aggregate import are_semver_compatible
 from wasmlab.wac._graph import CompositionGraph
 from wasmlab.wac._graph_errors import GraphError
-from wasmlab.wac._package import Package, PackageError
+from wasmlab.wac._binary import is_component
+from wasmlab.wac._package import Package, PackageError, raise_if_invalid
 from wasmlab.wac._types import SubtypeChecker, SubtypeError, error_chain
 
 __all__ = ["plug_graph", "plug_bytes", "plug_files", "PlugError", "NO_PLUG_HAPPENED"]
@@ -117,6 +118,8 @@ def _register(graph: CompositionGraph, shown: str, load, data: bytes | None) -> 
     """Read a package (``load()``, from ``data`` when it is binary) into the graph; what is not a
     component is a WacError naming it (``shown``)."""
     try:
+        if data is not None and is_component(data):
+            raise_if_invalid(data)  # truncated or corrupt bytes would otherwise surface only when encoding
         package = load()
     except PackageError as exc:
         if data is None and str(exc).startswith("failed to read"):

@@ -1028,23 +1028,14 @@ class _Resolver:
         return kind
 
     # -- targets --------------------------------------------------------------------------------
-    def implicit_import_span(self, name: str, path: ast.PackagePath) -> Span:
-        """Where an implicit import comes from: the first instantiation leaving the argument
-        ``name`` unsatisfied (else the target world's path)."""
-        graph = self.state.graph
-        for node, span in self.state.instantiation_spans.items():
-            imports = list(graph.package(graph[node].package).ty.imports)
-            if name in imports and imports.index(name) not in graph[node].satisfied:
-                return span
-        return path.span
     def validate_target(self, path: ast.PackagePath, world: World) -> None:
         state = self.state
         implicit = world.implicit_imported_interfaces()
         checker = SubtypeChecker()
         checker.invert()
         for name, item_kind, import_node in self.graph.imports():
-            span = state.import_spans.get(import_node) if import_node is not None else \
-                self.implicit_import_span(name, path)
+            # an implicit import has no place in the document: unlocated, as the reference reports it
+            span = state.import_spans.get(import_node) if import_node is not None else None
             expected = implicit.get(name) or world.imports.get(name)
             if expected is None:
                 raise ResolveError(f"target world `{path.string}` does not have an import named `{name}`", span,
