@@ -245,7 +245,7 @@ def _wave(value) -> str:
     if isinstance(value, tuple):
         return "(" + ", ".join(_wave(v) for v in value) + ")"
     if isinstance(value, (set, frozenset)):
-        return "{" + ", ".join(sorted(value)) + "}"
+        return "{" + ", ".join(sorted(map(str, value))) + "}"
     if value is None:
         return "none"
     return repr(value)

@@ -122,7 +122,8 @@ class WitRegistry:
             if name not in dep_names and name != _SCRATCH
         ]
         if not packages:
-            raise WitError("no WIT package was defined", hint="start the cell with `package ns:name;`")
+            raise WitError("no WIT package was defined", hint="start the cell with `package ns:name;`",
+                           location=Location(origin, 1, 1, source))
         for pkg in packages:
             self._packages[pkg.name] = pkg
         return WitDefinition(packages, resolve, source, origin)
