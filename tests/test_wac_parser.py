@@ -221,10 +221,21 @@ def test_absurd_nesting_is_an_error_not_a_crash():
     assert (err.location.line, err.location.column) == (2, 9 + 100 * len("new a:c { b: "))
 
 
-def test_nesting_up_to_the_limit_resolves():
+def test_nesting_up_to_the_limit_parses_prints_resolves_and_encodes():
+    import json
+
+    from wasmlab.toolchain.tools import wasm_tools
+    from wasmlab.wac import encode
+    from wasmlab.wac._ast import to_reference_json
+
     deep = "list<" * 99 + "u8" + ">" * 99
-    resolution = resolve(f"package a:b;\ntype t = {deep};\nrecord r {{ f: {deep} }}\n")
-    assert resolution.graph is not None
+    source = f"package a:b;\ntype t = {deep};\nrecord r {{ f: {deep} }}\nlet x = {'(' * 99}y{')' * 99};\n"
+    assert json.dumps(to_reference_json(parse(source))).count('"list"') >= 198
+    # the validator's own limit counts the levels a function and an interface add
+    deep = "option<" * 90 + "u8" + ">" * 90
+    resolution = resolve(f"package a:b;\ninterface i {{ f: func(x: {deep}) -> {deep}; }}\nimport x: i;\nexport x;\n")
+    assert 'label = "import \\"x\\""' in resolution.to_dot()
+    assert wasm_tools("print", input=encode(resolution)).text.count("option") >= 90
 
 
 def test_versions_beyond_pythons_int_string_limit_are_located_errors():

@@ -18,7 +18,7 @@ from wasmlab.wac._graph import CompositionGraph
 from wasmlab.wac._graph_errors import GraphError
 from wasmlab.wac._binary import is_component
 from wasmlab.wac._package import Package, PackageError, raise_if_invalid
-from wasmlab.wac._types import SubtypeChecker, SubtypeError, error_chain
+from wasmlab.wac._types import SubtypeChecker, SubtypeError, with_causes
 
 __all__ = ["plug_graph", "plug_bytes", "plug_files", "PlugError", "NO_PLUG_HAPPENED"]
 
@@ -158,12 +158,4 @@ def _plug_and_encode(graph: CompositionGraph, plug_ids: list[int], socket_id: in
         plug_graph(graph, plug_ids, socket_id)
         return graph.encode(define_components=define_components)
     except (PlugError, GraphError) as exc:
-        raise chained_error(str(exc), exc.__cause__) from None
-
-
-def chained_error(message: str, cause: BaseException | None) -> WacError:
-    """A WacError whose detail lists the chain of causes (``caused by: ...``), as the reference prints it."""
-    chain = error_chain(cause) if cause is not None else []
-    error = WacError(message, detail="\n".join(f"caused by: {m}" for m in chain) or None)
-    error.causes = chain
-    return error
+        raise with_causes(WacError(str(exc)), exc.__cause__) from None

@@ -61,7 +61,7 @@ from wasmlab.wac._types import (
     VariantType,
     World,
     component_types,
-    error_chain,
+    with_causes,
 )
 
 __all__ = ["Resolution", "resolve_document", "collect_package_references", "PackageSource"]
@@ -1075,18 +1075,14 @@ def _matching_interface_name(name: str, externs: dict) -> str | None:
 
 
 def _to_wac_error(exc: ResolveError, document: ast.Document) -> WacError:
-    chain = error_chain(exc.cause) if exc.cause is not None else []
-    detail = "\n".join(f"caused by: {m}" for m in chain) or None
     if exc.span is None:
-        error = WacError(exc.message, hint=exc.hint, detail=detail)
+        error = WacError(exc.message, hint=exc.hint)
         error.span = None
         error.label = exc.label
     else:
         error = located_error(exc.message, exc.span, document.source, document.origin, label=exc.label,
                               hint=exc.hint)
-        error.detail = detail
-    error.causes = chain
-    return error
+    return with_causes(error, exc.cause)
 
 
 def resolve_document(document: ast.Document, *, packages: dict | None = None, deps: dict | None = None,
