@@ -138,6 +138,18 @@ def test_any_text_is_a_value_or_a_located_argument_error(ty, text):
         assert 1 <= err.location.column <= len(text) + 1
 
 
+@QUICK
+@given(st.lists(st.tuples(NAMES, types()), max_size=3),
+       st.from_regex(r"[a-z#/-]{0,8}\([\[\](){},:%a-z0-9 .'\"-]{0,30}\)?", fullmatch=True) | st.text(max_size=30))
+def test_any_call_text_gives_arguments_or_a_located_argument_error(params, text):
+    try:
+        arguments = wave.parse_arguments(text, params, origin="call")
+    except ArgumentError as err:
+        assert err.location is not None and err.location.origin == "call"
+    else:
+        assert len(arguments) == len(params)
+
+
 python_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=4) | st.binary(max_size=3)
     | st.sampled_from([Some(1), Ok("x"), Err(None), Variant("a", 1)])
