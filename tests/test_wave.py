@@ -148,6 +148,12 @@ def test_nesting_is_refused_beyond_a_limit_at_its_place():
     assert info.value.location.column == 101
     with pytest.raises(ArgumentError, match="expected an integer for u8"):
         wave.parse("[" * 5000, ListT(U8))
+    for _ in range(2000):  # deeper than WIT allows and than Python's stack: built by hand
+        deep = ListT(deep)
+    with pytest.raises(ArgumentError, match="nests deeper than 100 levels"):
+        wave.parse("[" * 2200 + "]" * 2200, deep)
+    with pytest.raises(ArgumentError, match="a ListT nested too deeply to spell"):
+        wave.format(5, deep)
     nested_some = OptionT(U8)
     for _ in range(300):
         nested_some = OptionT(nested_some)

@@ -48,7 +48,7 @@ from wasmlab.wittypes import (
 
 __all__ = ["Some", "Ok", "Err", "Variant", "Flags", "Resource", "record_class", "enum_class", "py_name",
            "wave_text", "quote_string", "quote_char", "format_float", "fits_f32", "label", "KEYWORDS",
-           "INT_RANGES", "MAX_NESTING"]
+           "INT_RANGES", "MAX_NESTING", "spelled"]
 
 KEYWORDS = frozenset({"true", "false", "some", "none", "ok", "err", "inf", "nan"})  # WAVE's
 INT_RANGES = {
@@ -346,7 +346,7 @@ class _Writer:
                 raise self.wrong(value, ty, "a list")
             items = list(value)
             if isinstance(ty, FixedListT) and len(items) != ty.size:
-                raise self.error(f"a value of type {ty.wit()} has {ty.size} elements, got {len(items)}")
+                raise self.error(f"a value of type {spelled(ty)} has {ty.size} elements, got {len(items)}")
             return "[" + ", ".join(self.inside(f"[{i}]", v, ty.element) for i, v in enumerate(items)) + "]"
         if isinstance(ty, TupleT):
             if not isinstance(value, (tuple, list)) or len(value) != len(ty.elements):
@@ -393,7 +393,7 @@ class _Writer:
             payload_ty = ty.ok if is_ok else ty.err
             tag = "ok" if is_ok else "err"
             return tag if payload_ty is None else f"{tag}({self.inside(tag, payload, payload_ty)})"
-        raise self.error(f"values of type {ty.wit()} have no WAVE text")
+        raise self.error(f"values of type {spelled(ty)} have no WAVE text")
 
     def inside(self, step: str, value, ty: Type) -> str:
         self.path.append(step)
@@ -444,7 +444,7 @@ class _Writer:
         parts = []
         for name, fty in ty.fields:
             if name not in fields and py_name(name) not in fields and not isinstance(unalias(fty), OptionT):
-                raise self.error(f"record {ty.name} needs field {name} ({fty.wit()})")
+                raise self.error(f"record {ty.name} needs field {name} ({spelled(fty)})")
             field = fields.get(name, fields.get(py_name(name)))
             if field is None and isinstance(unalias(fty), OptionT):
                 continue  # wasmtime leaves out option fields that are none
@@ -452,11 +452,21 @@ class _Writer:
         return "{" + ", ".join(parts) + "}" if parts else "{:}"
 
     def wrong(self, value, ty: Type, expected: str) -> ArgumentError:
-        return self.error(f"a value of type {ty.wit()} is {expected}, got {_short(value)}")
+        return self.error(f"a value of type {spelled(ty)} is {expected}, got {_short(value)}")
 
     def error(self, message: str) -> ArgumentError:
         where = f" (at {''.join(self.path)})" if self.path else ""
         return ArgumentError(message + where)
+
+
+def spelled(ty: Type) -> str:
+    """A type as error messages spell it: its WIT, cut short when long (a type built by hand may
+    nest deeper than WIT allows: that is named, not spelled)."""
+    try:
+        text = ty.wit()
+    except RecursionError:
+        return f"a {type(ty).__name__} nested too deeply to spell"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _short(value) -> str:

@@ -17,7 +17,7 @@ import re
 
 from wasmlab import values as V
 from wasmlab.errors import ArgumentError, Location
-from wasmlab.values import KEYWORDS, format_float, quote_char, quote_string
+from wasmlab.values import KEYWORDS, format_float, quote_char, quote_string, spelled
 from wasmlab.wittypes import (
     BorrowT,
     EnumT,
@@ -105,7 +105,7 @@ def parse(text: str, ty: Type, *, origin: str = "<value>", source: str | None = 
     ``source`` and ``offset`` place errors in a longer text the value was cut from."""
     tokens = _Tokens(text, origin, source, offset)
     if tokens.peek() is None:
-        raise tokens.error(f"expected a value of type {ty.wit()}, found nothing")
+        raise tokens.error(f"expected a value of type {spelled(ty)}, found nothing")
     value = _value(tokens, ty)
     if tokens.peek() is not None:
         raise tokens.error(f"unexpected {tokens.peek()[1]!r} after the value")
@@ -146,7 +146,7 @@ def _value_of(tokens: _Tokens, ty: Type):
             return V.Some(_payload(tokens, ty.inner, "some"))
         if _flattenable(ty.inner):
             return V.Some(_value(tokens, ty.inner))
-        raise tokens.error(f"expected some(...) or none for {ty.wit()}")
+        raise tokens.error(f"expected some(...) or none for {spelled(ty)}")
     if isinstance(ty, ResultT):
         word = _keyword(tokens.peek())
         if word in ("ok", "err"):
@@ -155,33 +155,35 @@ def _value_of(tokens: _Tokens, ty: Type):
             return V.Ok(payload) if word == "ok" else V.Err(payload)
         if _flattenable(ty.ok):
             return V.Ok(_value(tokens, ty.ok))
-        raise tokens.error(f"expected ok or err for {ty.wit()}")
-    kind, text, pos = tokens.next(f"a value of type {ty.wit()}")
+        raise tokens.error(f"expected ok or err for {spelled(ty)}")
+    if tokens.peek() is None:
+        raise tokens.error(f"expected a value of type {spelled(ty)}, found the end")
+    kind, text, pos = tokens.next("a value")
     if isinstance(ty, Prim):
         return _primitive(tokens, ty.kind, kind, text, pos)
     if isinstance(ty, (ListT, FixedListT)):
         if text != "[":
-            raise tokens.error(f"expected a list '[...]' for {ty.wit()}, found {text!r}", pos)
+            raise tokens.error(f"expected a list '[...]' for {spelled(ty)}, found {text!r}", pos)
         items = _sequence(tokens, "]", lambda: _value(tokens, ty.element))
         if isinstance(ty, FixedListT) and len(items) != ty.size:
-            raise tokens.error(f"{ty.wit()} has exactly {ty.size} elements, got {len(items)}", pos)
+            raise tokens.error(f"{spelled(ty)} has exactly {ty.size} elements, got {len(items)}", pos)
         element = unalias(ty.element)
         if isinstance(element, Prim) and element.kind == "u8":
             return bytes(items)
         return items
     if isinstance(ty, TupleT):
         if text != "(":
-            raise tokens.error(f"expected a tuple '(...)' for {ty.wit()}, found {text!r}", pos)
+            raise tokens.error(f"expected a tuple '(...)' for {spelled(ty)}, found {text!r}", pos)
         items = []
         while not tokens.accept(")"):
             if len(items) >= len(ty.elements):
-                raise tokens.error(f"too many elements for {ty.wit()}")
+                raise tokens.error(f"too many elements for {spelled(ty)}")
             items.append(_value(tokens, ty.elements[len(items)]))
             if not tokens.accept(","):
                 tokens.expect(")")
                 break
         if len(items) != len(ty.elements):
-            raise tokens.error(f"{ty.wit()} has {len(ty.elements)} elements, got {len(items)}", pos)
+            raise tokens.error(f"{spelled(ty)} has {len(ty.elements)} elements, got {len(items)}", pos)
         return tuple(items)
     if isinstance(ty, RecordT):
         return _record(tokens, ty, text, pos)
@@ -198,7 +200,7 @@ def _value_of(tokens: _Tokens, ty: Type):
             names.append(name)
         return set(names)
     if kind != "label":
-        raise tokens.error(f"expected a case name for {ty.wit()}, found {text!r}", pos)
+        raise tokens.error(f"expected a case name for {spelled(ty)}, found {text!r}", pos)
     if text in KEYWORDS:
         raise tokens.error(f"{text!r} is a keyword: write a case of that name as %{text}", pos)
     name = text.lstrip("%")
@@ -213,7 +215,7 @@ def _value_of(tokens: _Tokens, ty: Type):
         return V.Variant(name, _payload(tokens, cases[name], name))
     if isinstance(ty, (OwnT, BorrowT)):
         raise tokens.error("resources cannot be written as text: call from Python to pass a handle", pos)
-    raise tokens.error(f"values of type {ty.wit()} cannot be written as text", pos)
+    raise tokens.error(f"values of type {spelled(ty)} cannot be written as text", pos)
 
 
 def _sequence(tokens: _Tokens, close: str, item) -> list:
@@ -249,7 +251,7 @@ def _record(tokens: _Tokens, ty: RecordT, text: str, pos: int) -> dict:
     for name, fty in ty.fields:
         if name not in out:
             if not isinstance(unalias(fty), OptionT):
-                raise tokens.error(f"record {ty.name} needs field {name} ({fty.wit()})", pos)
+                raise tokens.error(f"record {ty.name} needs field {name} ({spelled(fty)})", pos)
             out[name] = None
     return out
 
@@ -260,7 +262,7 @@ def _payload(tokens: _Tokens, ty: Type | None, case: str):
             raise tokens.error(f"{case} carries no value")
         return None
     if tokens.peek() is None or tokens.peek()[1] != "(":
-        raise tokens.error(f"{case} needs a value: {case}(...) of type {ty.wit()}")
+        raise tokens.error(f"{case} needs a value: {case}(...) of type {spelled(ty)}")
     tokens.expect("(")
     value = _value(tokens, ty)
     tokens.expect(")")
@@ -395,7 +397,7 @@ def parse_arguments(text: str, params: list[tuple[str, Type]], *, origin: str = 
     values = [parse(piece, ty, origin=origin, source=text, offset=at) for (piece, at), (_, ty) in zip(args, params)]
     for name, ty in params[len(args):]:
         if not isinstance(unalias(ty), OptionT):
-            raise ArgumentError(f"missing argument {name} ({ty.wit()})",
+            raise ArgumentError(f"missing argument {name} ({spelled(ty)})",
                                 location=Location(origin, 1, len(text.rstrip()), text))
         values.append(None)
     return values
