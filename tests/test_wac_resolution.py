@@ -319,6 +319,12 @@ def test_cli_plug_wires_the_plug_into_the_socket(runnable_deps, tmp_path):
                    str(runnable_deps / "ex" / "value.wasm"), "-o", str(out))
     assert proc.returncode == 1 and "no matching imports" in proc.stderr and "Traceback" not in proc.stderr
 
+    (tmp_path / "notes.wasm").write_text("not a component\n")
+    proc = run_cli("wac", "plug", str(tmp_path / "notes.wasm"), "--plug", str(runnable_deps / "ex" / "value.wasm"),
+                   "-o", str(out))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "notes.wasm is not a component: it is not WebAssembly" in proc.stderr
+
 
 def test_mutated_documents_end_in_clean_errors():
     """Random edits of the conformance documents: every outcome is a result or a located WacError."""
