@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import wasmlab
-from wasmlab.errors import WacError
+from wasmlab.errors import LinkError, WacError
 
 CALC_WIT = """package wactest:calc;
 
@@ -185,9 +185,14 @@ def test_import_dependencies_imports_the_components(wat_namespace):
     from wasmlab.toolchain.tools import wasm_tools
 
     result = wasmlab.compose(CALC_WAC, name="app", namespace=wat_namespace, import_dependencies=True)
-    printed = wasm_tools("print", input=result.wasm).text
+    assert isinstance(result, wasmlab.Component)  # one type, whichever way it was encoded
+    printed = wasm_tools("print", input=result.composition.wasm).text
     assert '(import "unlocked-dep=<demo:adder>"' in printed
     assert "(core module" not in printed
+    assert "calculate" in result.exports  # its world is there to look at
+    with pytest.raises(LinkError, match=r"app imports the components it instantiates \(demo:adder, "
+                                        r"demo:calculator\): it cannot run on its own"):
+        result.calculate(1, 2)
 
 
 def test_missing_argument_is_a_located_error(wat_namespace):
@@ -233,13 +238,56 @@ def test_plug_without_matching_imports_says_so(wat_namespace):
 
 
 def test_plug_files_like_wac_plug(tmp_path):
-    from wasmlab.composition import plug_files
+    from wasmlab.wac import plug_files
     from wasmlab.wac._package import wat_to_bytes
 
     (tmp_path / "socket.wasm").write_bytes(wat_to_bytes(CALCULATOR_WAT))
     (tmp_path / "adder.wat").write_text(ADDER_WAT)
     data = plug_files(tmp_path / "socket.wasm", [tmp_path / "adder.wat"])
     assert wasmlab.load(data, name="plugged").calculate(3, 4) == 14
+
+
+NOT_COMPONENTS = {
+    "text": (b"hello, not wasm\n", "it is not WebAssembly"),
+    "core module": (b"\0asm\x01\0\0\0", "it is a core WebAssembly module"),
+    "empty": (b"", "it is empty"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NOT_COMPONENTS))
+def test_plugging_what_is_not_a_component_says_which_and_why(kind, tmp_path, wat_namespace):
+    from wasmlab.wac import plug_files
+    from wasmlab.wac._package import wat_to_bytes
+
+    data, why = NOT_COMPONENTS[kind]
+    (tmp_path / "socket.wasm").write_bytes(data)
+    (tmp_path / "good.wasm").write_bytes(wat_to_bytes(CALCULATOR_WAT))
+    (tmp_path / "plug.wasm").write_bytes(data)
+    attempts = {"socket.wasm": lambda: plug_files(tmp_path / "socket.wasm", [tmp_path / "good.wasm"]),
+                "plug.wasm": lambda: plug_files(tmp_path / "good.wasm", [tmp_path / "plug.wasm"]),
+                "component": lambda: wasmlab.plug(wat_namespace["calculator"], data)}
+    for shown, attempt in attempts.items():
+        with pytest.raises(WacError) as info:
+            attempt()
+        assert info.value.message.startswith(f"{shown} is not a component: {why}")
+
+
+def test_plugging_truncated_component_bytes_says_what_is_wrong(tmp_path):
+    from wasmlab.wac import plug_files
+    from wasmlab.wac._package import wat_to_bytes
+
+    whole = wat_to_bytes(CALCULATOR_WAT)
+    (tmp_path / "socket.wasm").write_bytes(whole[: len(whole) // 2])
+    (tmp_path / "whole.wasm").write_bytes(whole)
+    (tmp_path / "adder.wat").write_text(ADDER_WAT)
+    with pytest.raises(WacError) as info:
+        plug_files(tmp_path / "socket.wasm", [tmp_path / "adder.wat"])
+    assert info.value.message.startswith("socket.wasm is not a component: unexpected end-of-file (at offset 0x")
+    assert "\n" not in info.value.message
+    (tmp_path / "broken.wat").write_text("(component (export")
+    with pytest.raises(WacError) as info:
+        plug_files(tmp_path / "whole.wasm", [tmp_path / "broken.wat"])
+    assert info.value.message.startswith("broken.wat is not a component: ") and "\n" not in info.value.message
 
 
 # --- real componentize-py components --------------------------------------------------------------
@@ -333,9 +381,10 @@ def test_wac_cell_import_dependencies_binds_the_encoded_composition(ip, wat_name
     ip.user_ns.update(wat_namespace)
     result = ip.run_cell("%%wac shell_app --import-dependencies\n" + CALC_WAC)
     assert result.success, result.error_in_exec
-    composition = ip.user_ns["shell_app"]
-    assert composition.component is None  # it imports its components: nothing to run on its own
-    assert b"unlocked-dep=<demo:adder>" in composition.wasm
+    app = ip.user_ns["shell_app"]
+    assert b"unlocked-dep=<demo:adder>" in app.composition.wasm
+    failed = ip.run_cell("shell_app.calculate(1, 2)")  # it imports its components: nothing to run on its own
+    assert isinstance(failed.error_in_exec, LinkError)
 
 
 def test_compose_in_a_notebook_finds_its_components_by_default(ip, wat_namespace):

@@ -7,7 +7,8 @@ import pytest
 
 import wasmlab
 from wasmlab.toolchain.tools import wasm_tools
-from wasmlab.wac._graph import CompositionGraph, ImplicitImportConflict, ImportTypeMergeConflict
+from wasmlab.wac._graph import CompositionGraph
+from wasmlab.wac._graph_errors import ImplicitImportConflict, ImportTypeMergeConflict
 from wasmlab.wac._package import Package, wat_to_bytes
 from wasmlab.wac._types import ItemKind, error_chain
 

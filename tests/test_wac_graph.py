@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from wasmlab.wac._aggregate import TypeAggregator, alternate_lookup_key, are_semver_compatible
-from wasmlab.wac._graph import (
+from wasmlab.wac._graph import CompositionGraph
+from wasmlab.wac._graph_errors import (
     ArgumentAlreadyPassed,
     ArgumentTypeMismatch,
-    CompositionGraph,
     ExportAlreadyExists,
     ImportAlreadyExists,
     InstanceMissingExport,

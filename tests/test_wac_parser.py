@@ -6,7 +6,7 @@ import pytest
 
 from wasmlab.errors import WacError
 from wasmlab.wac import _ast as ast
-from wasmlab.wac import parse
+from wasmlab.wac import parse, resolve
 from wasmlab.wac._lexer import LexError, Tok, tokenize
 from wasmlab.wac._parser import is_valid_semver
 
@@ -210,8 +210,40 @@ def test_error_renders_the_line_with_a_caret():
 
 
 def test_absurd_nesting_is_an_error_not_a_crash():
-    err = parse_error("package a:b;\ntype t = " + "list<" * 5000 + "u8" + ">" * 5000 + ";")
-    assert err.message == "the document is nested too deeply to parse" and err.location.line == 2
+    for opening in ("list<", "option<", "tuple<", "result<"):
+        err = parse_error("package a:b;\ntype t = " + opening * 5000 + "u8" + ">" * 5000 + ";")
+        assert err.message == "types and expressions may nest at most 100 levels deep"
+        # at the 101st opening, whatever the stack depth
+        assert (err.location.line, err.location.column) == (2, 10 + 100 * len(opening))
+    err = parse_error("package a:b;\nlet x = " + "(" * 5000 + "y" + ")" * 5000 + ";")
+    assert (err.location.line, err.location.column) == (2, 109)
+    err = parse_error("package a:b;\nlet x = " + "new a:c { b: " * 5000 + "y" + " }" * 5000 + ";")
+    assert (err.location.line, err.location.column) == (2, 9 + 100 * len("new a:c { b: "))
+
+
+def test_nesting_up_to_the_limit_parses_prints_resolves_and_encodes():
+    import json
+
+    from wasmlab.toolchain.tools import wasm_tools
+    from wasmlab.wac import encode
+    from wasmlab.wac._ast import to_reference_json
+
+    deep = "list<" * 99 + "u8" + ">" * 99
+    source = f"package a:b;\ntype t = {deep};\nrecord r {{ f: {deep} }}\nlet x = {'(' * 99}y{')' * 99};\n"
+    assert json.dumps(to_reference_json(parse(source))).count('"list"') >= 198
+    # the validator's own limit counts the levels a function and an interface add
+    deep = "option<" * 90 + "u8" + ">" * 90
+    resolution = resolve(f"package a:b;\ninterface i {{ f: func(x: {deep}) -> {deep}; }}\nimport x: i;\nexport x;\n")
+    assert 'label = "import \\"x\\""' in resolution.to_dot()
+    assert wasm_tools("print", input=encode(resolution)).text.count("option") >= 90
+
+
+def test_versions_beyond_pythons_int_string_limit_are_located_errors():
+    huge = "9" * 5000
+    for source, column in ((f"package a:b@1.0.{huge};", 13), (f"package a:b;\nlet x = new a:c@1.{huge}.0 {{}};", 17)):
+        err = parse_error(source)
+        assert err.message.endswith("is not a valid semantic version") and len(err.message) < 120
+        assert err.location.column == column
 
 
 def test_non_ascii_text_counts_in_bytes_as_the_reference_does():

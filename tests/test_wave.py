@@ -121,6 +121,72 @@ def test_bad_text_is_a_located_argument_error(text, ty, message):
     assert info.value.location is not None and info.value.location.origin == "arg"
 
 
+@pytest.mark.parametrize("text, ty", [
+    ("1e999", F64), ("-1e999", F64), ("1e999", F32), ("-1e39", F32), ("3.5e38", F32), ("9" * 400, F64),
+])
+def test_finite_literals_beyond_a_floats_range_are_refused_for_f32_and_f64_alike(text, ty):
+    with pytest.raises(ArgumentError, match=f"is out of range for {ty.kind}") as info:
+        wave.parse(text, ty, origin="arg")
+    assert info.value.location.column == 1 and len(info.value.message) < 80
+
+
+@pytest.mark.parametrize("ty", [U8, U32, S32, Prim("u64"), Prim("s64")])
+def test_integers_beyond_pythons_int_string_limit_are_out_of_range(ty):
+    for text in ("9" * 5000, "-" + "9" * 5000, "1" + "0" * 20):
+        with pytest.raises(ArgumentError, match=f"out of range for {ty.kind}") as info:
+            wave.parse(text, ty, origin="arg")
+        assert info.value.location is not None and len(info.value.message) < 120
+
+
+def test_nesting_is_refused_beyond_a_limit_at_its_place():
+    deep = U8
+    for _ in range(150):
+        deep = ListT(deep)
+    assert wave.format(wave.parse("[" * 100 + "]" * 100, deep), deep) == "[" * 100 + "]" * 100
+    with pytest.raises(ArgumentError, match="nests deeper than 100 levels") as info:
+        wave.parse("[" * 150 + "]" * 150, deep, origin="arg")
+    assert info.value.location.column == 101
+    with pytest.raises(ArgumentError, match="expected an integer for u8"):
+        wave.parse("[" * 5000, ListT(U8))
+    for _ in range(2000):  # deeper than WIT allows and than Python's stack: built by hand
+        deep = ListT(deep)
+    with pytest.raises(ArgumentError, match="nests deeper than 100 levels"):
+        wave.parse("[" * 2200 + "]" * 2200, deep)
+    with pytest.raises(ArgumentError, match="a ListT nested too deeply to spell"):
+        wave.format(5, deep)
+    nested_some = OptionT(U8)
+    for _ in range(300):
+        nested_some = OptionT(nested_some)
+    with pytest.raises(ArgumentError, match="nests deeper than 100 levels"):
+        wave.parse("some(" * 300 + "1" + ")" * 300, nested_some)
+
+
+@pytest.mark.parametrize("value, ty, message", [
+    ("x", U32, r"a value of type u32 is an int, got 'x'"), (True, U32, "is an int, got True"),
+    (1 << 40, U32, "out of range for u32"), pytest.param(10 ** 5000, Prim("u64"), "out of range for u64", id="5000-digit-u64"),
+    (1, STRING, "is a str, got 1"), ("ab", CHAR, "a str of one character"), (1, BOOL, "True or False"),
+    ("1.0", F64, "is a float"), (1e39, F32, "out of f32's range"), pytest.param(10 ** 400, F64, "out of f64's range", id="400-digit-f64"),
+    (5, ListT(U8), "is a list, got 5"), ("abc", ListT(CHAR), "is a list"), ([1], TupleT([U8, U8]), "a tuple of 2"),
+    ({"x": 1}, POINT, "needs field y"), ([1, 2], POINT, "a dict"), ({"x": 1, "y": "2"}, POINT, r"\(at \.y\)"),
+    ("square", SHAPE, "no case 'square'"), (Variant("rect", 3), SHAPE, r"\(at rect\)"), ({"fly"}, PERMS, "no flag 'fly'"),
+    ("read", PERMS, "a set of flag names"), ([["x"]], ListT(ListT(U8)), r"\(at \[0\]\[0\]\)"),
+    ("green", COLOR, "no case 'green'"), (Some("x"), OptionT(U8), r"\(at some\)"), (Err(1), RESULT, r"\(at err\)"),
+])
+def test_format_refuses_python_values_of_the_wrong_shape(value, ty, message):
+    with pytest.raises(ArgumentError, match=message):
+        wave.format(value, ty)
+
+
+def test_format_accepts_python_names_and_enum_members():
+    import enum
+
+    assert wave.format("blue_ish", COLOR) == "blue-ish" and wave.format({"read", "exec"}, PERMS) == "{read, exec}"
+    Perm = enum.Flag("Perm", ["read", "write", "exec"])
+    assert wave.format(Perm.read | Perm.exec, PERMS) == "{read, exec}"
+    point = type("P", (), {"x": 1, "y": 2})()  # any object with the fields
+    assert wave.format(point, POINT) == "{x: 1, y: 2}"
+
+
 def test_errors_point_into_the_whole_call():
     params = [("a", U8), ("b", POINT)]
     text = "f(1, {x: 1, y: 99999999999})"

@@ -25,10 +25,13 @@ Where a package ``ns:name`` comes from, first match wins:
    ``default_registry``): ``ns:name@1.0.0`` is pulled as ``REGISTRY/ns/name:1.0.0``
    (see :mod:`wasmlab.toolchain.registry`).
 
-The result embeds every component it instantiates (a self-contained component that wasmtime
-runs); ``import_dependencies=True`` imports them instead as ``unlocked-dep=<ns:name>``, as
-``wac compose --import-dependencies`` does.  ``component.composition`` describes the
-composition (``.graph``, the :class:`CompositionGraph`; its picture displays in the notebook).
+The result is always a :class:`ComposedComponent` (a :class:`wasmlab.Component`) whose
+``.composition`` describes it (``.graph``, the :class:`CompositionGraph`; ``.wasm``, the encoded
+composition; its picture displays in the notebook).  It embeds every component it instantiates,
+so wasmtime runs it; with ``import_dependencies=True`` it imports them instead, as ``wac compose
+--import-dependencies`` does (``.composition.wasm`` names them ``unlocked-dep=<ns:name>``): its
+world and exports are there to look at, but calling it is a :class:`~wasmlab.errors.LinkError`,
+since nothing can supply a component import.
 
 :func:`plug` wires each plug's exports into the socket's imports of the same name (``wac plug``).
 """
@@ -36,66 +39,17 @@ composition (``.graph``, the :class:`CompositionGraph`; its picture displays in 
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wasmlab import views
-from wasmlab.errors import WacError
+from wasmlab import views, wac
+from wasmlab.errors import LinkError, WacError
+from wasmlab.runtime.component import Component, load
 from wasmlab.views import Displayable
-from wasmlab.wac._graph import (
-    CompositionGraph,
-    GraphError,
-    ImplicitImportConflict,
-    ImportTypeMergeConflict,
-    ValidationFailure,
-)
-from wasmlab.wac._package import PackageError
-from wasmlab.wac._types import error_chain
+from wasmlab.wac._graph import CompositionGraph
 
-__all__ = ["compose", "compose_bytes", "encode_resolution", "plug", "plug_files", "Composition",
-           "session_packages"]
-
-PRODUCER = ("wasmlab", "0.1.0")
-
-
-def _chain_detail(err: BaseException | None) -> tuple[list[str], str | None]:
-    chain = error_chain(err) if err is not None else []
-    return chain, ("\n".join(f"caused by: {m}" for m in chain) or None)
-
-
-def encode_resolution(resolution, *, import_dependencies: bool = False, processor=PRODUCER) -> bytes:
-    """Encode a resolved document (``wasmlab.wac.resolve``) as a component; errors located."""
-    from wasmlab.wac._parser import located_error
-
-    doc = resolution.document
-    try:
-        return resolution.graph.encode(define_components=not import_dependencies, processor=processor)
-    except ImplicitImportConflict as e:
-        err = located_error(
-            f"import `{e.name}` conflicts with an item that was implicitly imported by an "
-            f"instantiation of `{e.package}`", resolution.import_spans[e.import_node], doc.source,
-            doc.origin, label="explicit import here",
-            hint="rename the explicit import, or pass the instantiation that argument explicitly")
-        err.causes = []
-        raise err from None
-    except ImportTypeMergeConflict as e:
-        chain, detail = _chain_detail(e.__cause__)
-        err = located_error(
-            f"failed to merge the type definition for implicit import `{e.import_name}` due to "
-            f"conflicting types", resolution.instantiation_spans[e.second], doc.source, doc.origin,
-            label="conflicting instantiation here")
-        err.detail, err.causes = detail, chain
-        raise err from None
-    except ValidationFailure as e:
-        chain, detail = _chain_detail(e.__cause__)
-        err = WacError("encoding produced a component that failed validation", detail=detail)
-        err.causes = chain
-        raise err from None
-    except GraphError as e:
-        chain, detail = _chain_detail(e.__cause__)
-        raise WacError(str(e), detail=detail) from None
+__all__ = ["compose", "compose_bytes", "plug", "Composition", "ComposedComponent", "session_packages"]
 
 
 def _is_component(value) -> bool:
@@ -132,14 +86,6 @@ def session_packages(referenced, namespace: dict | None, instantiated: set | Non
     return found
 
 
-_NEW = re.compile(r"\bnew\s+([A-Za-z0-9-]+(?::[A-Za-z0-9-]+)+)")
-
-
-def instantiated_packages(wac_source: str) -> set:
-    """Package names the document instantiates (``new ns:name``), read from its text."""
-    return set(_NEW.findall(wac_source))
-
-
 def _notebook_namespace() -> dict | None:
     """The variables of the running IPython session, if any."""
     try:
@@ -168,85 +114,77 @@ def compose_bytes(wac_source: str, *, origin: str = "<wac>", packages: dict | No
     ``session=False`` looks for packages only in ``packages``, ``deps`` and ``deps_dir`` (as the
     ``wac`` command does), not among the session's components and WIT."""
     from wasmlab.toolchain.registry import fetch_package
-    from wasmlab.wac import parse, resolve
-    from wasmlab.wac._resolver import ResolveError, _to_wac_error, collect_package_references
 
-    document = parse(wac_source, origin)
+    document = wac.parse(wac_source, origin)
     given = dict(packages or {})
     if namespace is None and session:
         namespace = _notebook_namespace()
-    try:
-        referenced = collect_package_references(document)
-    except ResolveError as exc:
-        raise _to_wac_error(exc, document) from None
+    referenced = wac.package_references(document)
+    instantiated = {name for (name, _), is_new in referenced.items() if is_new}
     missing = [ref for ref in referenced
                if (ref[0] if ref[1] is None else f"{ref[0]}@{ref[1]}") not in given and ref[0] not in given]
     if session:
-        for key, value in session_packages(missing, namespace, instantiated_packages(wac_source)).items():
+        for key, value in session_packages(missing, namespace, instantiated).items():
             given.setdefault(key, value)
     try:
-        resolution = resolve(document, packages=given, deps=deps, deps_dir=deps_dir, registry=fetch_package)
+        resolution = wac.resolve(document, packages=given, deps=deps, deps_dir=deps_dir, registry=fetch_package)
     except WacError as err:
         if err.message.startswith("unknown package") and err.hint is None:
             err.hint = ("bind a component to a variable of that name (%%component NAME ...), pass "
                         "--dep ns:name=VAR_OR_PATH, put it in a --deps-dir, or map its namespace to a "
                         "registry in ~/.config/wasm-pkg/config.toml")
         raise
-    return resolution, encode_resolution(resolution, import_dependencies=import_dependencies)
+    return resolution, wac.encode(resolution, import_dependencies=import_dependencies)
 
 
 def compose(wac_source: str, *, name: str = "composition", packages: dict | None = None,
             namespace: dict | None = None, deps: dict | None = None,
             deps_dir: str | os.PathLike | None = None, import_dependencies: bool = False,
-            origin: str = "<wac>"):
-    """Compose components with a WAC document; returns a callable :class:`wasmlab.Component`
-    (with ``import_dependencies`` a :class:`Composition` whose ``.wasm`` imports them)."""
-    from wasmlab.runtime.component import load
-
+            origin: str = "<wac>") -> "ComposedComponent":
+    """Compose components with a WAC document into a :class:`ComposedComponent`: callable, unless
+    ``import_dependencies`` (then it imports the components it instantiates and only describes)."""
     resolution, data = compose_bytes(wac_source, origin=origin, packages=packages, namespace=namespace,
                                      deps=deps, deps_dir=deps_dir, import_dependencies=import_dependencies)
-    if import_dependencies:
-        # a component that imports the components it instantiates cannot run on its own:
-        # the encoded bytes are in ``.wasm`` of the Composition returned instead
-        return Composition(resolution.graph, name, data, component=None)
-    component = load(data, name=name)
-    component.composition = Composition(resolution.graph, name, data, component=component)
-    return component
+    # wasmtime refuses ``unlocked-dep=<...>`` names: load the same component with plain names
+    loadable = wac.encode(resolution, import_dependencies=True, plain_dependency_names=True) \
+        if import_dependencies else data
+    composition = Composition(resolution.graph, name, data, imports_dependencies=import_dependencies)
+    return ComposedComponent.of(load(loadable, name=name), composition)
 
 
-def _plug_error(exc: BaseException) -> WacError:
-    chain, detail = _chain_detail(exc.__cause__)
-    err = WacError(str(exc), detail=detail)
-    err.causes = chain
-    return err
-
-
-def plug(socket, *plugs, name: str | None = None):
-    """Plug the exports of ``plugs`` (components) into the matching imports of ``socket``."""
-    from wasmlab.runtime.component import load
-    from wasmlab.wac._plug import PlugError, plug_bytes
-
+def plug(socket, *plugs, name: str | None = None) -> "ComposedComponent":
+    """Plug the exports of ``plugs`` (components, bytes or paths) into the matching imports of ``socket``."""
     if not plugs:
         raise WacError("give at least one plug", hint="wasmlab.plug(socket, plug1, plug2, ...)")
-    try:
-        graph, data = plug_bytes(_wasm(socket), [(_stem(p), _wasm(p)) for p in plugs])
-    except (PlugError, PackageError) as exc:
-        raise _plug_error(exc) from None
+    graph, data = wac.plug_bytes(_wasm(socket), [(_stem(p), _wasm(p)) for p in plugs], socket_name=_stem(socket))
     result_name = name or f"{_stem(socket)}_plugged"
-    component = load(data, name=result_name)
-    component.composition = Composition(graph, result_name, data, component=component)
-    return component
+    return ComposedComponent.of(load(data, name=result_name), Composition(graph, result_name, data))
 
 
-def plug_files(socket_path, plug_paths) -> bytes:
-    """``wasmlab wac plug SOCKET --plug PLUG...``: the encoded component (errors as WacError)."""
-    from wasmlab.wac._plug import PlugError
-    from wasmlab.wac._plug import plug_files as _plug_files
+class ComposedComponent(Component):
+    """A component made by :func:`compose` or :func:`plug`; ``.composition`` tells what it is made of.
 
-    try:
-        return _plug_files(socket_path, plug_paths)
-    except (PlugError, PackageError) as exc:
-        raise _plug_error(exc) from None
+    When it imports the components it instantiates (``import_dependencies=True``) it cannot run
+    on its own: calling it raises a :class:`~wasmlab.errors.LinkError`."""
+
+    composition: "Composition"
+
+    @classmethod
+    def of(cls, component: Component, composition: "Composition") -> "ComposedComponent":
+        composed = cls.__new__(cls)
+        composed.__dict__.update(vars(component))
+        composed.composition = composition
+        composition.component = composed
+        return composed
+
+    def compiled(self, *args, **kwargs):
+        if self.composition.imports_dependencies:
+            packages = sorted({key for _, _, key in self.composition.instances})
+            raise LinkError(f"{self.name} imports the components it instantiates ({', '.join(packages)}): "
+                            "it cannot run on its own",
+                            hint="compose without import_dependencies to embed them; the encoded composition "
+                                 "is .composition.wasm")
+        return super().compiled(*args, **kwargs)
 
 
 def _wasm(value) -> bytes:
@@ -254,7 +192,11 @@ def _wasm(value) -> bytes:
         return Path(value.wasm_path).read_bytes()
     if isinstance(value, (bytes, bytearray)):
         return bytes(value)
-    return Path(value).read_bytes()
+    try:
+        return Path(value).read_bytes()
+    except (OSError, TypeError) as exc:
+        raise WacError(f"cannot read {value!r} as a component: {getattr(exc, 'strerror', None) or exc}",
+                       hint="give a Component, component bytes or the path of a .wasm file") from None
 
 
 def _stem(value) -> str:
@@ -275,6 +217,7 @@ class Composition(Displayable):
     name: str
     wasm: bytes
     component: object = None
+    imports_dependencies: bool = False  # it imports the components it instantiates (wac's --import-dependencies)
     instances: list = field(default_factory=list)     # (node, label, package key)
     wires: list = field(default_factory=list)         # (from node or "host:...", to node, label)
     host_imports: list = field(default_factory=list)  # (import name, [instantiation nodes])

@@ -12,15 +12,12 @@ and a case named like a keyword is written ``%ok``.
 
 from __future__ import annotations
 
-import builtins
 import math
 import re
-import struct
-import unicodedata
-from decimal import Decimal
 
 from wasmlab import values as V
 from wasmlab.errors import ArgumentError, Location
+from wasmlab.values import KEYWORDS, format_float, quote_char, quote_string, spelled
 from wasmlab.wittypes import (
     BorrowT,
     EnumT,
@@ -41,7 +38,6 @@ from wasmlab.wittypes import (
 __all__ = ["parse", "format", "parse_call", "parse_arguments", "quote_string", "quote_char", "format_float",
            "KEYWORDS"]
 
-KEYWORDS = frozenset({"true", "false", "some", "none", "ok", "err", "inf", "nan"})
 
 _TOKEN = re.compile(r"""
     (?P<space>\s+|//[^\n]*)
@@ -53,19 +49,6 @@ _TOKEN = re.compile(r"""
   | (?P<punct>[\[\]{}(),:])
 """, re.VERBOSE)
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'"}
-_INT_RANGES = {
-    "u8": (0, 1 << 8), "u16": (0, 1 << 16), "u32": (0, 1 << 32), "u64": (0, 1 << 64),
-    "s8": (-(1 << 7), 1 << 7), "s16": (-(1 << 15), 1 << 15), "s32": (-(1 << 31), 1 << 31),
-    "s64": (-(1 << 63), 1 << 63),
-}
-
-
-def _fits_f32(value: float) -> bool:
-    try:
-        struct.pack("<f", value)  # rounds to nearest; refuses what would round to infinity
-    except OverflowError:
-        return False
-    return True
 
 
 class _Tokens:
@@ -86,6 +69,7 @@ class _Tokens:
                 self.items.append((match.lastgroup, match.group(), pos))
             pos = match.end()
         self.index = 0
+        self.depth = 0
 
     def error(self, message: str, pos: int | None = None) -> ArgumentError:
         if pos is None:
@@ -121,7 +105,7 @@ def parse(text: str, ty: Type, *, origin: str = "<value>", source: str | None = 
     ``source`` and ``offset`` place errors in a longer text the value was cut from."""
     tokens = _Tokens(text, origin, source, offset)
     if tokens.peek() is None:
-        raise tokens.error(f"expected a value of type {ty.wit()}, found nothing")
+        raise tokens.error(f"expected a value of type {spelled(ty)}, found nothing")
     value = _value(tokens, ty)
     if tokens.peek() is not None:
         raise tokens.error(f"unexpected {tokens.peek()[1]!r} after the value")
@@ -140,7 +124,16 @@ def _keyword(token) -> str | None:
 
 
 def _value(tokens: _Tokens, ty: Type):
-    ty = unalias(ty)
+    if tokens.depth >= V.MAX_NESTING:
+        raise tokens.error(f"the value nests deeper than {V.MAX_NESTING} levels")
+    tokens.depth += 1
+    try:
+        return _value_of(tokens, unalias(ty))
+    finally:
+        tokens.depth -= 1
+
+
+def _value_of(tokens: _Tokens, ty: Type):
     if isinstance(ty, OptionT):
         word = _keyword(tokens.peek())
         if word == "none":
@@ -153,7 +146,7 @@ def _value(tokens: _Tokens, ty: Type):
             return V.Some(_payload(tokens, ty.inner, "some"))
         if _flattenable(ty.inner):
             return V.Some(_value(tokens, ty.inner))
-        raise tokens.error(f"expected some(...) or none for {ty.wit()}")
+        raise tokens.error(f"expected some(...) or none for {spelled(ty)}")
     if isinstance(ty, ResultT):
         word = _keyword(tokens.peek())
         if word in ("ok", "err"):
@@ -162,33 +155,35 @@ def _value(tokens: _Tokens, ty: Type):
             return V.Ok(payload) if word == "ok" else V.Err(payload)
         if _flattenable(ty.ok):
             return V.Ok(_value(tokens, ty.ok))
-        raise tokens.error(f"expected ok or err for {ty.wit()}")
-    kind, text, pos = tokens.next(f"a value of type {ty.wit()}")
+        raise tokens.error(f"expected ok or err for {spelled(ty)}")
+    if tokens.peek() is None:
+        raise tokens.error(f"expected a value of type {spelled(ty)}, found the end")
+    kind, text, pos = tokens.next("a value")
     if isinstance(ty, Prim):
         return _primitive(tokens, ty.kind, kind, text, pos)
     if isinstance(ty, (ListT, FixedListT)):
         if text != "[":
-            raise tokens.error(f"expected a list '[...]' for {ty.wit()}, found {text!r}", pos)
+            raise tokens.error(f"expected a list '[...]' for {spelled(ty)}, found {text!r}", pos)
         items = _sequence(tokens, "]", lambda: _value(tokens, ty.element))
         if isinstance(ty, FixedListT) and len(items) != ty.size:
-            raise tokens.error(f"{ty.wit()} has exactly {ty.size} elements, got {len(items)}", pos)
+            raise tokens.error(f"{spelled(ty)} has exactly {ty.size} elements, got {len(items)}", pos)
         element = unalias(ty.element)
         if isinstance(element, Prim) and element.kind == "u8":
             return bytes(items)
         return items
     if isinstance(ty, TupleT):
         if text != "(":
-            raise tokens.error(f"expected a tuple '(...)' for {ty.wit()}, found {text!r}", pos)
+            raise tokens.error(f"expected a tuple '(...)' for {spelled(ty)}, found {text!r}", pos)
         items = []
         while not tokens.accept(")"):
             if len(items) >= len(ty.elements):
-                raise tokens.error(f"too many elements for {ty.wit()}")
+                raise tokens.error(f"too many elements for {spelled(ty)}")
             items.append(_value(tokens, ty.elements[len(items)]))
             if not tokens.accept(","):
                 tokens.expect(")")
                 break
         if len(items) != len(ty.elements):
-            raise tokens.error(f"{ty.wit()} has {len(ty.elements)} elements, got {len(items)}", pos)
+            raise tokens.error(f"{spelled(ty)} has {len(ty.elements)} elements, got {len(items)}", pos)
         return tuple(items)
     if isinstance(ty, RecordT):
         return _record(tokens, ty, text, pos)
@@ -205,7 +200,7 @@ def _value(tokens: _Tokens, ty: Type):
             names.append(name)
         return set(names)
     if kind != "label":
-        raise tokens.error(f"expected a case name for {ty.wit()}, found {text!r}", pos)
+        raise tokens.error(f"expected a case name for {spelled(ty)}, found {text!r}", pos)
     if text in KEYWORDS:
         raise tokens.error(f"{text!r} is a keyword: write a case of that name as %{text}", pos)
     name = text.lstrip("%")
@@ -220,7 +215,7 @@ def _value(tokens: _Tokens, ty: Type):
         return V.Variant(name, _payload(tokens, cases[name], name))
     if isinstance(ty, (OwnT, BorrowT)):
         raise tokens.error("resources cannot be written as text: call from Python to pass a handle", pos)
-    raise tokens.error(f"values of type {ty.wit()} cannot be written as text", pos)
+    raise tokens.error(f"values of type {spelled(ty)} cannot be written as text", pos)
 
 
 def _sequence(tokens: _Tokens, close: str, item) -> list:
@@ -256,7 +251,7 @@ def _record(tokens: _Tokens, ty: RecordT, text: str, pos: int) -> dict:
     for name, fty in ty.fields:
         if name not in out:
             if not isinstance(unalias(fty), OptionT):
-                raise tokens.error(f"record {ty.name} needs field {name} ({fty.wit()})", pos)
+                raise tokens.error(f"record {ty.name} needs field {name} ({spelled(fty)})", pos)
             out[name] = None
     return out
 
@@ -267,7 +262,7 @@ def _payload(tokens: _Tokens, ty: Type | None, case: str):
             raise tokens.error(f"{case} carries no value")
         return None
     if tokens.peek() is None or tokens.peek()[1] != "(":
-        raise tokens.error(f"{case} needs a value: {case}(...) of type {ty.wit()}")
+        raise tokens.error(f"{case} needs a value: {case}(...) of type {spelled(ty)}")
     tokens.expect("(")
     value = _value(tokens, ty)
     tokens.expect(")")
@@ -284,8 +279,8 @@ def _primitive(tokens: _Tokens, wit: str, kind: str, text: str, pos: int):
             return float(text)
         if kind == "number":
             value = float(text)
-            if wit == "f32" and not _fits_f32(value):
-                raise tokens.error(f"{text} is out of range for f32", pos)
+            if math.isinf(value) or (wit == "f32" and not V.fits_f32(value)):
+                raise tokens.error(f"{_cut(text)} is out of range for {wit}", pos)
             return value
         raise tokens.error(f"expected a number for {wit}, found {text!r}", pos)
     if wit in ("char", "string"):
@@ -300,11 +295,17 @@ def _primitive(tokens: _Tokens, wit: str, kind: str, text: str, pos: int):
         raise tokens.error("error-context values cannot be written as text", pos)
     if kind != "number" or not re.fullmatch(r"-?\d+", text):
         raise tokens.error(f"expected an integer for {wit}, found {text!r}", pos)
-    value = int(text)
-    low, high = _INT_RANGES[wit]
-    if not low <= value < high:
-        raise tokens.error(f"{text} is out of range for {wit} ({low} to {high - 1})", pos)
+    low, high = V.INT_RANGES[wit]
+    # the widest integer has 20 digits: longer ones are out of range before Python reads them
+    value = int(text) if len(text.lstrip("-")) <= 20 else None
+    if value is None or not low <= value < high:
+        raise tokens.error(f"{_cut(text)} is out of range for {wit} ({low} to {high - 1})", pos)
     return value
+
+
+def _cut(text: str) -> str:
+    """A number as an error message quotes it: cut short when long."""
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} digits)"
 
 
 def _unescape(body: str, tokens: _Tokens, pos: int) -> str:
@@ -333,118 +334,10 @@ def _unescape(body: str, tokens: _Tokens, pos: int) -> str:
     return "".join(out)
 
 
-# ---- writing ---------------------------------------------------------------------------------
-_SIMPLE_ESCAPES = {"\\": "\\\\", '"': '\\"', "'": "\\'", "\t": "\\t", "\r": "\\r", "\n": "\\n"}
-# Grapheme_Extend beyond the Mn and Me categories (Other_Grapheme_Extend)
-_OTHER_GRAPHEME_EXTEND = frozenset("\u09be\u09d7\u0b3e\u0b57\u0bbe\u0bd7\u0cc2\u0cd5\u0cd6\u0d3e\u0d57\u0dcf"
-                                   "\u0ddf\u1b35\u200c\u302e\u302f\uff9e\uff9f")
-
-
-def _escape(ch: str) -> str:
-    """One character as wasmtime writes it inside quotes (Rust's ``escape_default`` for quotes
-    and \\t \\r \\n, ``\\u{..}`` for control, combining and unprintable characters)."""
-    simple = _SIMPLE_ESCAPES.get(ch)
-    if simple is not None:
-        return simple
-    if ch.isprintable() and unicodedata.category(ch) not in ("Mn", "Me") and ch not in _OTHER_GRAPHEME_EXTEND:
-        return ch
-    return f"\\u{{{ord(ch):x}}}"
-
-
-def quote_string(text: str) -> str:
-    return '"' + "".join(map(_escape, text)) + '"'
-
-
-def quote_char(ch: str) -> str:
-    return "'" + _escape(ch) + "'"
-
-
-def format_float(value: float, bits: int = 64) -> str:
-    """A float as wasmtime prints it: the shortest digits that read back to the same value,
-    never in exponent form (``1``, ``-0``, ``0.1``, ``1e20`` is ``100000000000000000000``)."""
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    digits = repr(float(value)) if bits == 64 else _shortest_f32(value)
-    text = builtins.format(Decimal(digits), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
-
-
-def _shortest_f32(value: float) -> str:
-    target = struct.pack("<f", value)
-    for precision in range(1, 10):
-        text = f"{value:.{precision}g}"
-        if _fits_f32(float(text)) and struct.pack("<f", float(text)) == target:
-            return text
-    return repr(value)
-
-
-def _label(name: str) -> str:
-    return f"%{name}" if name in KEYWORDS else name
-
-
 def format(value, ty: Type) -> str:  # noqa: A001 - the WAVE verb
-    """WAVE text of a Python value of WIT type ``ty``, exactly as ``wasmtime --invoke`` prints it."""
-    ty = unalias(ty)
-    if isinstance(ty, Prim):
-        if ty.kind == "bool":
-            return "true" if value else "false"
-        if ty.kind in ("f32", "f64"):
-            return format_float(value, 32 if ty.kind == "f32" else 64)
-        if ty.kind == "char":
-            return quote_char(value)
-        if ty.kind == "string":
-            return quote_string(value)
-        return str(int(value))
-    if isinstance(ty, (ListT, FixedListT)):
-        return "[" + ", ".join(format(v, ty.element) for v in value) + "]"
-    if isinstance(ty, TupleT):
-        return "(" + ", ".join(format(v, t) for v, t in zip(value, ty.elements)) + ")"
-    if isinstance(ty, RecordT):
-        get = value.get if isinstance(value, dict) else (lambda n: getattr(value, V.py_name(n)))
-        parts = []
-        for name, fty in ty.fields:
-            field = get(name)
-            if field is None and isinstance(unalias(fty), OptionT):
-                continue  # wasmtime leaves out option fields that are none
-            parts.append(f"{name}: {format(field, fty)}")
-        return "{" + ", ".join(parts) + "}" if parts else "{:}"
-    if isinstance(ty, FlagsT):
-        names = {_flag_name(f) for f in value}
-        return "{" + ", ".join(f for f in ty.flags if f in names) + "}"
-    if isinstance(ty, EnumT):
-        return _label(_enum_name(value))
-    if isinstance(ty, VariantT):
-        case, payload = (value.case, value.value) if isinstance(value, V.Variant) else (value, None)
-        payload_ty = dict(ty.cases)[case]
-        return _label(case) if payload_ty is None else f"{_label(case)}({format(payload, payload_ty)})"
-    if isinstance(ty, OptionT):
-        if value is None:
-            return "none"
-        inner = value.value if isinstance(value, V.Some) else value
-        return f"some({format(inner, ty.inner)})"
-    if isinstance(ty, ResultT):
-        if isinstance(value, (V.Ok, V.Err)):
-            is_ok, payload = isinstance(value, V.Ok), value.value
-        else:
-            is_ok, payload = True, value
-        payload_ty = ty.ok if is_ok else ty.err
-        tag = "ok" if is_ok else "err"
-        return tag if payload_ty is None else f"{tag}({format(payload, payload_ty)})"
-    return repr(value)
-
-
-def _enum_name(value) -> str:
-    if hasattr(value, "value") and isinstance(value.value, str):
-        return value.value
-    return str(value)
-
-
-def _flag_name(value) -> str:
-    return value.value if hasattr(value, "value") and isinstance(value.value, str) else str(value)
+    """WAVE text of a Python value of WIT type ``ty``, exactly as ``wasmtime --invoke`` prints it
+    (:func:`wasmlab.values.wave_text`: a value of the wrong shape is an ArgumentError)."""
+    return V.wave_text(value, ty)
 
 
 # ---- calls -----------------------------------------------------------------------------------
@@ -504,7 +397,7 @@ def parse_arguments(text: str, params: list[tuple[str, Type]], *, origin: str = 
     values = [parse(piece, ty, origin=origin, source=text, offset=at) for (piece, at), (_, ty) in zip(args, params)]
     for name, ty in params[len(args):]:
         if not isinstance(unalias(ty), OptionT):
-            raise ArgumentError(f"missing argument {name} ({ty.wit()})",
+            raise ArgumentError(f"missing argument {name} ({spelled(ty)})",
                                 location=Location(origin, 1, len(text.rstrip()), text))
         values.append(None)
     return values

@@ -29,6 +29,7 @@ __all__ = ["WitPackage", "WitDefinition", "WitRegistry", "define", "registry", "
 _MISSING = re.compile(r"package '([\w-]+:[\w-]+)(?:@([\w.+-]+))?' not found")
 _NESTED = re.compile(r"^\s*package\s+([\w-]+:[\w-]+)(?:@([\w.+-]+))?\s*\{", re.MULTILINE)
 _LOCATION = re.compile(r"-->\s+(.+?):(\d+):(\d+)\s*$", re.MULTILINE)
+_INLINE_LOCATION = re.compile(r"(\S+?):(\d+):(\d+): (.*)")
 _SCRATCH = "wasmlab:cell"
 CELL_FILE = "cell.wit"
 _PACKAGE_REFERENCE = re.compile(r"%?([a-z][a-z0-9]*(?:-[a-z0-9]+)*:%?[a-z][a-z0-9]*(?:-[a-z0-9]+)*)")
@@ -126,7 +127,8 @@ class WitRegistry:
             if name not in dep_names and name != _SCRATCH
         ]
         if not packages:
-            raise WitError("no WIT package was defined", hint="start the cell with `package ns:name;`")
+            raise WitError("no WIT package was defined", hint="start the cell with `package ns:name;`",
+                           location=Location(origin, 1, 1, source))
         for pkg in packages:
             self._packages[pkg.name] = pkg
         return WitDefinition(packages, resolve, source, origin)
@@ -411,6 +413,9 @@ def _located_wit_error(stderr: str, shown: dict[str, str], *, cell: tuple[str, s
             "a package of this name is also among the packages defined before or in the deps folder"
     if cell is not None:  # prefer a place in the cell
         places.sort(key=lambda place: Path(place[0]) != Path(cell[0]))
+    inline = _INLINE_LOCATION.match(message)
+    if not places and inline is not None:  # "PATH:LINE:COL: message", e.g. "type nesting too deep"
+        places, message = [(inline.group(1), inline.group(2), inline.group(3))], inline.group(4)
     location = None
     if places:
         path, line, col = places[0][0], int(places[0][1]), int(places[0][2])

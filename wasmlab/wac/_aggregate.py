@@ -49,7 +49,7 @@ from wasmlab.wac._types import (
 
 __all__ = ["TypeAggregator", "alternate_lookup_key", "are_semver_compatible"]
 
-_SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+_SEMVER = re.compile(r"^(\d{1,20})\.(\d{1,20})\.(\d{1,20})(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
 
 
 def _version(text: str):

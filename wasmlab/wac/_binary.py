@@ -278,11 +278,6 @@ def _fresh(tokens) -> dict:
     return {t: ResourceToken() for t in tokens}
 
 
-def _instance_resources(entity) -> list:
-    """Resource tokens created by ``(sub resource)`` exports of an instance type (recursively)."""
-    return list(entity[1].data.defined_resources) if entity[0] == "instance" else []
-
-
 # --- the reader ---------------------------------------------------------------------------------
 
 class _ComponentReader:

@@ -22,6 +22,13 @@ from __future__ import annotations
 import re
 
 from wasmlab.wac._aggregate import TypeAggregator
+from wasmlab.wac._package import tool_message
+from wasmlab.wac._graph_errors import (
+    GraphContainsCycle,
+    ImplicitImportConflict,
+    ImportTypeMergeConflict,
+    ValidationFailure,
+)
 from wasmlab.wac._types import (
     AliasType,
     Borrow,
@@ -144,10 +151,6 @@ class _Encodable:
     @property
     def type_count(self) -> int:
         return self.counts["type"]
-
-    @property
-    def instance_count(self) -> int:
-        return self.counts["instance"]
 
     def add_type(self, body: bytes) -> int:
         index = self.counts["type"]
@@ -583,7 +586,6 @@ def package_import_name(package) -> str:
 # --- the graph encoder --------------------------------------------------------------------------
 
 def _toposort(graph) -> list[int]:
-    from wasmlab.wac._graph import GraphContainsCycle
     nodes = graph.node_ids()
     discovered: set = set()
     finished: set = set()
@@ -619,13 +621,15 @@ def _sort_of(kind: ItemKind) -> str:
 
 
 def encode_graph(graph, *, define_components: bool = True, validate: bool = True,
-                 processor: tuple[str, str] | None = None) -> bytes:
-    from wasmlab.wac._graph import ValidationFailure
-
-    data = _encode(graph, define_components, processor, package_import_name)
+                 processor: tuple[str, str] | None = None, plain_dependency_names: bool = False) -> bytes:
+    """The component of ``graph``. Imported dependencies (``define_components=False``) are named
+    ``unlocked-dep=<ns:name>`` as the reference writes them, or with ``plain_dependency_names``
+    ``unlocked-dep-ns-name``, a name today's validators and runtimes accept."""
+    data = _encode(graph, define_components, processor,
+                   _validation_import_name if plain_dependency_names else package_import_name)
     if validate:
         checked = data
-        if not define_components:
+        if not define_components and not plain_dependency_names:
             # Newer validators no longer accept dependency names (``unlocked-dep=<ns:pkg>``),
             # which the reference writes for imported packages: validate the same component
             # with plain names for those imports instead.
@@ -634,7 +638,7 @@ def encode_graph(graph, *, define_components: bool = True, validate: bool = True
         result = wasm_tools("validate", "--features", "all", input=checked, check=False)
         if not result.ok:
             err = ValidationFailure()
-            err.__cause__ = RuntimeError(result.stderr.strip().removeprefix("error: "))
+            err.__cause__ = RuntimeError(tool_message(result.stderr, "invalid component"))
             raise err
     return data
 
@@ -645,7 +649,6 @@ def _validation_import_name(package) -> str:
 
 
 def _encode(graph, define_components: bool, processor, dep_name) -> bytes:
-    from wasmlab.wac._graph import ImplicitImportConflict, ImportTypeMergeConflict
     state = _State()
     order = _toposort(graph)
     import_nodes = [n for n in order if graph[n].kind == "import"]

@@ -27,7 +27,7 @@ ItemKind, node_or_None)]`` (unsatisfied instantiation arguments, then explicit i
 ``g.node_ids()``, ``g.unexport(node)``, ``g.remove_node(node)``,
 ``g.unset_instantiation_argument(inst, name, arg)``.
 
-Errors are ``GraphError`` subclasses named like the reference's variants, with its messages
+Errors are ``GraphError`` subclasses (in ``_graph_errors``) named like the reference's variants, with its messages
 (``str(err)``), the nodes involved as attributes, and ``err.__cause__`` holding a
 ``SubtypeError`` (see ``_types.error_chain``) for type mismatches.
 """
@@ -37,6 +37,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+from wasmlab.wac._encoder import encode_graph
+from wasmlab.wac._graph_errors import (
+    ArgumentAlreadyPassed,
+    ArgumentTypeMismatch,
+    CannotDefineResource,
+    ExportAlreadyExists,
+    ExportConflict,
+    GraphError,
+    ImportAlreadyExists,
+    InstanceMissingExport,
+    InvalidArgumentName,
+    InvalidExportName,
+    InvalidExternName,
+    InvalidImportName,
+    MustExportDefinition,
+    NodeIsNotAnInstance,
+    NodeIsNotAnInstantiation,
+    PackageAlreadyRegistered,
+    TypeAlreadyDefined,
+)
 from wasmlab.wac._names import parse_extern_name
 from wasmlab.wac._types import (
     DefinedType,
@@ -51,60 +71,7 @@ from wasmlab.wac._types import (
     component_types,
 )
 
-__all__ = [
-    "CompositionGraph", "Node", "GraphError", "TypeAlreadyDefined", "CannotDefineResource",
-    "ExportConflict", "InvalidExternName", "ImportAlreadyExists", "InvalidImportName",
-    "PackageAlreadyRegistered", "NodeIsNotAnInstance", "InstanceMissingExport",
-    "ExportAlreadyExists", "InvalidExportName", "MustExportDefinition",
-    "NodeIsNotAnInstantiation", "InvalidArgumentName", "ArgumentTypeMismatch",
-    "ArgumentAlreadyPassed", "ValidationFailure", "GraphContainsCycle",
-    "ImplicitImportConflict", "ImportTypeMergeConflict", "visit_defined_types",
-]
-
-
-class GraphError(Exception):
-    """An operation on the composition graph failed; ``str(err)`` is the reference's message."""
-
-    template = "{message}"
-
-    def __init__(self, **attrs):
-        self.__dict__.update(attrs)
-        super().__init__(self.template.format(**attrs))
-
-    @property
-    def message(self) -> str:
-        return self.args[0]
-
-
-def _error(name: str, template: str):
-    return type(name, (GraphError,), {"template": template})
-
-
-TypeAlreadyDefined = _error("TypeAlreadyDefined", "the provided type has already been defined in the graph")
-CannotDefineResource = _error("CannotDefineResource", "a resource type cannot be defined in the graph")
-ExportConflict = _error("ExportConflict", "type name `{name}` conflicts with an existing export of the same name")
-InvalidExternName = _error("InvalidExternName", "type name `{name}` is not valid")
-ImportAlreadyExists = _error("ImportAlreadyExists", "import name `{name}` already exists in the graph")
-InvalidImportName = _error("InvalidImportName", "import name `{name}` is not valid")
-PackageAlreadyRegistered = _error("PackageAlreadyRegistered", "package `{key}` has already been registered in the graph")
-NodeIsNotAnInstance = _error("NodeIsNotAnInstance", "expected source node to be an instance, but the node is a {kind}")
-InstanceMissingExport = _error("InstanceMissingExport", "instance does not have an export named `{export}`")
-ExportAlreadyExists = _error("ExportAlreadyExists", "an export with the name `{name}` already exists")
-InvalidExportName = _error("InvalidExportName", "export name `{name}` is not valid")
-MustExportDefinition = _error("MustExportDefinition", "cannot unexport a type definition")
-NodeIsNotAnInstantiation = _error("NodeIsNotAnInstantiation", "the specified node is not an instantiation")
-InvalidArgumentName = _error("InvalidArgumentName", "argument name `{name}` is not an import of package `{package}`")
-ArgumentTypeMismatch = _error("ArgumentTypeMismatch", "mismatched instantiation argument `{name}`")
-ArgumentAlreadyPassed = _error("ArgumentAlreadyPassed", "argument `{name}` has already been passed to the instantiation")
-ValidationFailure = _error("ValidationFailure", "encoding produced a component that failed validation")
-GraphContainsCycle = _error("GraphContainsCycle", "the graph contains a cycle and cannot be encoded")
-ImplicitImportConflict = _error(
-    "ImplicitImportConflict",
-    "an instantiation of package `{package}` implicitly imports an item named `{name}`, "
-    "but it conflicts with an explicit import of the same name")
-ImportTypeMergeConflict = _error(
-    "ImportTypeMergeConflict",
-    "failed to merge the type definition for implicit import `{import_name}` due to conflicting types")
+__all__ = ["CompositionGraph", "Node", "visit_defined_types"]
 
 
 def _caused(err: GraphError, cause: BaseException) -> GraphError:
@@ -446,8 +413,7 @@ class CompositionGraph:
         return "\n".join(lines) + "\n"
 
     def encode(self, *, define_components: bool = True, validate: bool = True,
-               processor: tuple[str, str] | None = None) -> bytes:
+               processor: tuple[str, str] | None = None, plain_dependency_names: bool = False) -> bytes:
         """Encode the graph as a component (see ``_encoder.encode_graph``)."""
-        from wasmlab.wac._encoder import encode_graph
         return encode_graph(self, define_components=define_components, validate=validate,
-                            processor=processor)
+                            processor=processor, plain_dependency_names=plain_dependency_names)

@@ -17,6 +17,7 @@ second name become aliases.  ``PackageError`` is raised with the reference's wor
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -56,12 +57,22 @@ class PackageError(Exception):
     """A package could not be read; ``str(err)`` is the reference's message."""
 
 
+def tool_message(stderr: str, default: str) -> str:
+    """What wasm-tools said went wrong: its error lines, without its log lines (``[... WARN ]``)
+    and without the ``error:`` prefix."""
+    lines = [line for line in stderr.strip().splitlines() if line.strip() and not _LOG_LINE.match(line)]
+    return "\n".join(lines).removeprefix("error: ") or default
+
+
+_LOG_LINE = re.compile(r"\[\S+\s+(TRACE|DEBUG|INFO|WARN)\s*\]")
+
+
 def wat_to_bytes(text: str | bytes) -> bytes:
     from wasmlab.toolchain.tools import wasm_tools
     raw = text.encode() if isinstance(text, str) else text
     result = wasm_tools("parse", input=raw, check=False)
     if not result.ok:
-        raise PackageError(result.stderr.strip().splitlines()[0] if result.stderr.strip() else "invalid WAT")
+        raise PackageError(tool_message(result.stderr, "invalid WAT").splitlines()[0])
     return result.stdout
 
 
@@ -110,7 +121,7 @@ class Package:
         try:
             info = read_component(data)
         except BinaryFormatError:
-            _raise_if_invalid(data)
+            raise_if_invalid(data)
             info = _read_through_wit(data)
         converter = _Converter(types)
         imports = {n: converter.entity(n, e) for n, e in info.imports.items()}
@@ -120,12 +131,12 @@ class Package:
         return cls(name, version, data, ty, instance_type, _find_definitions(ty))
 
 
-def _raise_if_invalid(data: bytes) -> None:
+def raise_if_invalid(data: bytes) -> None:
+    """Refuse bytes that wasm-tools does not validate (PackageError with its first error line)."""
     from wasmlab.toolchain.tools import wasm_tools
     result = wasm_tools("validate", "--features", "all", input=data, check=False)
     if not result.ok:
-        message = result.stderr.strip().splitlines()[0] if result.stderr.strip() else "invalid component"
-        raise PackageError(message.removeprefix("error: "))
+        raise PackageError(tool_message(result.stderr, "invalid component").splitlines()[0])
 
 
 def _read_through_wit(data: bytes):

@@ -8,6 +8,7 @@ bytecodealliance/wac does ("expected either `import` keyword, ..., found ...").
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 from wasmlab.errors import Location, WacError
 from wasmlab.wac import _ast as ast
@@ -59,6 +60,8 @@ def _lex_error(token: Token) -> _SyntaxError:
     return _SyntaxError(token.kind.value, token.span)
 
 
+# as deep as wit-parser lets types nest ("type nesting too deep")
+MAX_NESTING = 100
 _NUMERIC = re.compile(r"0|[1-9][0-9]*")
 _IDENTIFIER = re.compile(r"[0-9A-Za-z-]+")
 
@@ -68,7 +71,7 @@ def is_valid_semver(text: str) -> bool:
     core, plus, build = text.partition("+")
     core, minus, pre = core.partition("-")
     parts = core.split(".")
-    if len(parts) != 3 or not all(_NUMERIC.fullmatch(p) and int(p) < 2**64 for p in parts):
+    if len(parts) != 3 or not all(_NUMERIC.fullmatch(p) and len(p) <= 20 and int(p) < 2**64 for p in parts):
         return False
     if minus:
         for ident in pre.split("."):
@@ -117,6 +120,22 @@ class _Parser:
     def __init__(self, source: str):
         self.source = source
         self.lexer = Lexer(source)
+        self.depth = 0
+
+    @contextmanager
+    def nested(self):
+        """One level deeper into a type or an expression: refused beyond ``MAX_NESTING``, so that
+        no document can exhaust the stack here or in the resolver and encoder after us."""
+        if self.depth >= MAX_NESTING:
+            token = self.lexer.peek()
+            span = token.span if token is not None else self.lexer.span()
+            raise _SyntaxError(f"types and expressions may nest at most {MAX_NESTING} levels deep", span,
+                               "nested too deeply")
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
 
     # -- token helpers ------------------------------------------------------------------
     def token(self, expected: Tok) -> Span:
@@ -190,7 +209,8 @@ class _Parser:
         version = text[at + 1:]
         if not is_valid_semver(version):
             start = span.offset + at + 1
-            raise _SyntaxError(f"`{version}` is not a valid semantic version", Span(start, span.end - start),
+            shown = version if len(version) <= 40 else f"{version[:30]}...({len(version)} characters)"
+            raise _SyntaxError(f"`{shown}` is not a valid semantic version", Span(start, span.end - start),
                                "invalid version")
         return version
 
@@ -282,6 +302,10 @@ class _Parser:
 
     # -- expressions --------------------------------------------------------------------
     def expr(self) -> ast.Expr:
+        with self.nested():
+            return self._expr()
+
+    def _expr(self) -> ast.Expr:
         lookahead = _Lookahead(self.lexer)
         if lookahead.peek(Tok.NEW):
             primary = self.new_expr()
@@ -342,6 +366,10 @@ class _Parser:
                 or lookahead.peek(Tok.RESULT) or lookahead.peek(Tok.BORROW) or lookahead.peek(Tok.IDENT))
 
     def type(self):
+        with self.nested():
+            return self._type()
+
+    def _type(self):
         lookahead = _Lookahead(self.lexer)
         for kind, name in PRIMITIVE_TYPES.items():
             if lookahead.peek(kind):

@@ -20,15 +20,19 @@ from typing import Any
 
 from wasmlab.errors import WacError, WasmlabError
 from wasmlab.wac import _ast as ast
-from wasmlab.wac._graph import (
+from wasmlab.wac._graph import CompositionGraph
+from wasmlab.wac._graph_errors import (
     ArgumentTypeMismatch,
-    CompositionGraph,
     ExportAlreadyExists,
     ExportConflict,
+    GraphError,
+    ImplicitImportConflict,
     ImportAlreadyExists,
+    ImportTypeMergeConflict,
     InvalidArgumentName,
     InvalidExportName,
     InvalidImportName,
+    ValidationFailure,
 )
 from wasmlab.wac._lexer import Span
 from wasmlab.wac._package import PackageError
@@ -57,7 +61,7 @@ from wasmlab.wac._types import (
     VariantType,
     World,
     component_types,
-    error_chain,
+    with_causes,
 )
 
 __all__ = ["Resolution", "resolve_document", "collect_package_references", "PackageSource"]
@@ -90,21 +94,21 @@ class Resolution:
         return self.graph.to_dot()
 
     def encode(self, *, define_components: bool = True, validate: bool = True,
-               processor: tuple[str, str] | None = None) -> bytes:
+               processor: tuple[str, str] | None = None, plain_dependency_names: bool = False) -> bytes:
         """Encode the composition as a component; dependencies embedded, or imported as
         ``unlocked-dep=<ns:name>`` when ``define_components`` is false.
 
         Encoding errors that concern the document (an explicit import clashing with an implicit
         one, implicit imports of conflicting types) are located like the reference locates them.
         """
-        from wasmlab.wac._graph import ImplicitImportConflict, ImportTypeMergeConflict, ValidationFailure
-
         try:
-            return self.graph.encode(define_components=define_components, validate=validate, processor=processor)
+            return self.graph.encode(define_components=define_components, validate=validate, processor=processor,
+                                     plain_dependency_names=plain_dependency_names)
         except ImplicitImportConflict as exc:
             raise _to_wac_error(ResolveError(
                 f"import `{exc.name}` conflicts with an item that was implicitly imported by an instantiation of "
-                f"`{exc.package}`", self.import_spans.get(exc.import_node), "explicit import here"),
+                f"`{exc.package}`", self.import_spans.get(exc.import_node), "explicit import here",
+                hint="rename the explicit import, or pass the instantiation that argument explicitly"),
                 self.document) from None
         except ImportTypeMergeConflict as exc:
             raise _to_wac_error(ResolveError(
@@ -114,6 +118,10 @@ class Resolution:
         except ValidationFailure as exc:
             raise _to_wac_error(ResolveError("the encoding of the graph failed validation", None,
                                              cause=exc.__cause__), self.document) from None
+        except GraphError as exc:
+            raise _to_wac_error(ResolveError(str(exc), None, cause=exc.__cause__), self.document) from None
+        except RecursionError:
+            raise WacError("the composition is nested too deeply to encode") from None
 
 
 # ----------------------------------------------------------------------------- items and scopes
@@ -207,8 +215,10 @@ def _desc(kind: ItemKind) -> str:
 
 # ----------------------------------------------------------------------------- package references
 
-def collect_package_references(document: ast.Document) -> dict[tuple[str, str | None], Span]:
-    """Every package the document refers to, in order, with the span of its first reference.
+def collect_package_references(document: ast.Document,
+                               instantiated: set | None = None) -> dict[tuple[str, str | None], Span]:
+    """Every package the document refers to, in order, with the span of its first reference;
+    the names of those it instantiates (``new ns:name``) are added to ``instantiated``.
 
     Raises ResolveError("cannot instantiate the package being defined") as the reference does.
     """
@@ -240,6 +250,8 @@ def collect_package_references(document: ast.Document) -> dict[tuple[str, str | 
                 raise ResolveError("cannot instantiate the package being defined", primary.package.span,
                                    "cannot instantiate self")
             note(primary.package.name, primary.package.version, primary.package.span)
+            if instantiated is not None:
+                instantiated.add(primary.package.name)
             for arg in primary.arguments:
                 if isinstance(arg, ast.NamedArgument):
                     expr(arg.expr)
@@ -1036,6 +1048,7 @@ class _Resolver:
         checker = SubtypeChecker()
         checker.invert()
         for name, item_kind, import_node in self.graph.imports():
+            # an implicit import has no place in the document: unlocated, as the reference reports it
             span = state.import_spans.get(import_node) if import_node is not None else None
             expected = implicit.get(name) or world.imports.get(name)
             if expected is None:
@@ -1076,18 +1089,14 @@ def _matching_interface_name(name: str, externs: dict) -> str | None:
 
 
 def _to_wac_error(exc: ResolveError, document: ast.Document) -> WacError:
-    chain = error_chain(exc.cause) if exc.cause is not None else []
-    detail = "\n".join(f"caused by: {m}" for m in chain) or None
     if exc.span is None:
-        error = WacError(exc.message, hint=exc.hint, detail=detail)
+        error = WacError(exc.message, hint=exc.hint)
         error.span = None
         error.label = exc.label
     else:
         error = located_error(exc.message, exc.span, document.source, document.origin, label=exc.label,
                               hint=exc.hint)
-        error.detail = detail
-    error.causes = chain
-    return error
+    return with_causes(error, exc.cause)
 
 
 def resolve_document(document: ast.Document, *, packages: dict | None = None, deps: dict | None = None,

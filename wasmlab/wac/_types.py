@@ -48,14 +48,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
+from wasmlab.errors import WacError
+
 __all__ = [
     "PRIMITIVES", "Primitive", "Own", "Borrow",
     "TupleType", "ListType", "FixedSizeListType", "OptionType", "ResultType", "VariantType",
     "RecordType", "FlagsType", "EnumType", "AliasType", "StreamType", "FutureType",
     "DefinedType", "ValueType", "Resource", "ResourceAlias", "FuncType", "UsedType", "Interface",
     "World", "ModuleType", "CoreExtern", "ItemKind", "Types", "SubtypeChecker", "SubtypeError",
-    "error_chain", "resolve_value_type", "resolve_resource", "value_desc", "type_desc",
-    "FUNC_KINDS", "func_kind_of",
+    "error_chain", "with_causes", "resolve_value_type", "resolve_resource", "value_desc", "type_desc",
 ]
 
 PRIMITIVES = ("u8", "s8", "u16", "s16", "u32", "s32", "u64", "s64", "f32", "f64", "char",
@@ -351,12 +352,6 @@ class ItemKind:
                 return ItemKind.component(self.ty)
         return self
 
-    @property
-    def export_kind(self) -> str:
-        """The sort keyword of this item in the text format (func, instance, type, ...)."""
-        return "core module" if self.kind == "module" else self.kind
-
-
 def _key(ty):
     return ty if isinstance(ty, (Primitive, Own, Borrow)) else id(ty)
 
@@ -421,19 +416,6 @@ def resolve_resource(res: Resource) -> Resource:
     return res
 
 
-FUNC_KINDS = ("function", "method", "static method", "constructor")
-
-
-def func_kind_of(name: str) -> str:
-    if name.startswith("[constructor]"):
-        return "constructor"
-    if name.startswith("[method]"):
-        return "method"
-    if name.startswith("[static]"):
-        return "static method"
-    return "function"
-
-
 class Types:
     """The collection of type objects of one composition, in creation order."""
 
@@ -473,13 +455,21 @@ class SubtypeError(Exception):
         return self.args[0]
 
 
-def error_chain(err: BaseException) -> list[str]:
+def error_chain(err: BaseException | None) -> list[str]:
     """Messages of an error and its causes, outermost first (the reference's anyhow chain)."""
     out = []
     while err is not None:
         out.append(str(err.args[0]) if err.args else str(err))
         err = err.__cause__
     return out
+
+
+def with_causes(error: WacError, cause: BaseException | None) -> WacError:
+    """``error`` with the chain of ``cause`` as its ``causes`` and as ``caused by: ...`` lines of
+    its detail, as the reference prints them."""
+    error.causes = error_chain(cause)
+    error.detail = "\n".join(f"caused by: {m}" for m in error.causes) or None
+    return error
 
 
 def _context(message: str, fn, *args):
