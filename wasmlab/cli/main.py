@@ -150,8 +150,9 @@ def _run(args) -> int:
     # a program run from the shell reads and writes the shell's own stdin, stdout and stderr
     grants = dataclasses.replace(_grants(args), inherit_stdio=True)
     limits = _limits(args)
-    path = Path(_local_path(args.component, args))
-    head = read_bytes(path, "program (.wasm or .wat)")[:8]
+    local = _local_path(args.component, args)
+    head = read_bytes(local, "program (.wasm or .wat)")[:8]
+    path = Path(local)
     is_core = head[4:8] == b"\x01\x00\x00\x00" or (
         path.suffix == ".wat" and not wat_is_component(read_text(path, "WAT file")))
     program = load_module(path) if is_core else load(path)
