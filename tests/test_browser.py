@@ -230,7 +230,8 @@ def _stored_pictures(cell: dict) -> int:
     for output in cell.get("outputs", []):
         data = output.get("data", {})
         html = "".join(data.get("text/html", ""))
-        count += html.count("data:image/svg+xml") or int("image/svg+xml" in data or "image/png" in data)
+        count += html.count("data:image/svg+xml") + html.count("<svg") \
+            or int("image/svg+xml" in data or "image/png" in data)
     return count
 
 
