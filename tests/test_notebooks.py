@@ -85,7 +85,8 @@ def test_pictures_are_stored_in_a_form_an_untrusted_notebook_shows(path):
         html = "".join(data.get("text/html", ""))
         assert "<svg" not in html, f"{path.name}: inline SVG in {_source(cell)[:60]!r}"
         if "image/svg+xml" in data:
-            assert "data:image/svg+xml;base64," in html, f"{path.name}: SVG only as image/svg+xml: {_source(cell)[:60]!r}"
+            assert "data:image/svg+xml;base64," in html, \
+                f"{path.name}: SVG only as image/svg+xml: {_source(cell)[:60]!r}"
 
 
 _MACHINE_PATHS = re.compile(r"/tmp/tmp\w+|/home/\w+|/root/|/Users/\w+|site-packages|\.venv/|" + re.escape(str(ROOT)))
