@@ -1,8 +1,9 @@
-"""JupyterLab in a real browser: every notebook runs green in headless Chromium, widgets and graphs render.
+"""JupyterLab in a real browser: every notebook reads well as stored, runs green, widgets and graphs render.
 
 A JupyterLab server (127.0.0.1, a token, a free port, throwaway config and runtime dirs) serves copies of
-``notebooks/``; Debian's Chromium, driven by the PyPI ``playwright`` package, opens each notebook, runs all
-cells through the Run menu and checks what the page shows.  A screenshot of every notebook is saved under the
+``notebooks/``; Debian's Chromium, driven by the PyPI ``playwright`` package, opens each notebook as stored
+(untrusted: the server has never seen it, so JupyterLab sanitises its HTML) and checks its pictures, then runs
+all cells through the Run menu and checks what the page shows.  A screenshot of every notebook is saved under the
 test's tmp dir and, when ``CI`` is set, under ``test-artifacts/browser/``.
 """
 
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from display_helpers import graph_edges, graph_nodes, picture_from_src
 from lab_browser import CHROMIUM, NO_CHROMIUM, JupyterLab, launch_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +25,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SCREENSHOT_PART = 4000  # px: long notebooks are saved as several pictures
 RUN_TIMEOUT_MS = 15 * 60 * 1000  # a cold build cache: several componentize-py builds per notebook
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+AS_STORED = "as-stored"  # copies opened and never run: untrusted, as a learner first sees them
 
 if not CHROMIUM.exists():
     pytest.skip(NO_CHROMIUM, allow_module_level=True)
@@ -109,7 +112,10 @@ class NotebookPage:
         return self.page.locator(".jp-Notebook .jp-Cell").nth(index)
 
     def dom_cells(self) -> list[dict]:
-        """Per notebook cell, in order: its prompt and what its outputs rendered."""
+        """Per notebook cell, in order: its prompt and what its outputs rendered (once every picture loaded)."""
+        self.page.wait_for_function(
+            "() => [...document.querySelectorAll('.jp-OutputArea-output img')].every(i => i.complete)",
+            timeout=60_000)
         return self.page.eval_on_selector_all(".jp-Notebook .jp-Cell", """cells => cells.map(cell => {
             const outputs = [...cell.querySelectorAll('.jp-OutputArea-output')];
             const box = el => { const r = el.getBoundingClientRect(); return [r.width, r.height]; };
@@ -119,8 +125,9 @@ class NotebookPage:
               text: outputs.map(o => o.innerText).join('\\n'),
               svgs: [...cell.querySelectorAll('.jp-OutputArea-output svg')]
                       .filter(s => !s.closest('.jupyter-widgets button')).map(box),
-              imgs: [...cell.querySelectorAll('.jp-RenderedSVG img, .jp-RenderedImage img')]
+              imgs: [...cell.querySelectorAll('.jp-OutputArea-output img')]
                       .map(i => [i.naturalWidth, i.naturalHeight]),
+              sources: [...cell.querySelectorAll('.jp-OutputArea-output img')].map(i => i.getAttribute('src')),
               widgets: [...cell.querySelectorAll('.jp-OutputArea-output .jupyter-widgets')].length,
             };
         })""")
@@ -175,6 +182,7 @@ def lab(tmp_path_factory, isolated_cache):
     workdir = tmp_path_factory.mktemp("jupyterlab")
     root = workdir / "notebooks"  # copies: the repository's notebooks are never touched
     shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copytree(ROOT / "notebooks", root / AS_STORED, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     server = JupyterLab(workdir, root, LAB_SETTINGS)
     yield server
     server.stop()
@@ -209,11 +217,48 @@ def ran(browser, lab, screenshot_dirs):
 
 def _expected(cell: dict) -> dict:
     """What a committed cell's outputs say the browser must show again."""
-    html = [o["data"]["text/html"] for o in cell.get("outputs", []) if "text/html" in o.get("data", {})]
+    html = ["".join(o["data"]["text/html"]) for o in cell.get("outputs", []) if "text/html" in o.get("data", {})]
     mimes = {m for o in cell.get("outputs", []) for m in o.get("data", {})}
     return {"picture": "image/svg+xml" in mimes or "image/png" in mimes
-                       or any("<svg" in "".join(h) for h in html),
+                       or any("data:image/svg+xml" in h or "<svg" in h for h in html),
             "widget": WIDGET_MIME in mimes}
+
+
+def _stored_pictures(cell: dict) -> int:
+    """How many pictures a stored cell's outputs hold (each output's richest form counts once)."""
+    count = 0
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        html = "".join(data.get("text/html", ""))
+        count += html.count("data:image/svg+xml") + html.count("<svg") \
+            or int("image/svg+xml" in data or "image/png" in data)
+    return count
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_as_stored_shows_its_pictures_before_anything_runs(browser, lab, screenshot_dirs, notebook):
+    page = NotebookPage(browser, lab, lab.root / AS_STORED / notebook.name, screenshot_dirs)
+    try:
+        rendered = page.dom_cells()
+        assert len(rendered) == len(page.cells)
+        shown = 0
+        for index, (cell, dom) in enumerate(zip(page.cells, rendered)):
+            where = f"{notebook.name} cell {index} ({''.join(cell['source'])[:60]!r})"
+            assert dom["prompt"] is None or "*" not in dom["prompt"], f"{where} ran: nothing should run"
+            if cell["cell_type"] != "code":
+                continue
+            stored = _stored_pictures(cell)
+            assert len(dom["imgs"]) >= stored, f"{where}: {stored} pictures stored, {len(dom['imgs'])} shown"
+            for (width, height), src in zip(dom["imgs"], dom["sources"]):
+                assert width > 10 and height > 10, f"{where}: a picture rendered empty"
+                for edge in graph_edges(picture_from_src(src)) if src.startswith("data:image/svg") else []:
+                    assert edge not in dom["text"], f"{where}: the diagram shows as text ({edge!r})"
+            shown += len(dom["imgs"])
+        if any(_stored_pictures(c) for c in page.cells):
+            assert shown, f"{notebook.name}: no picture visible"
+        page.screenshot("as-stored")
+    finally:
+        page.close()
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -248,30 +293,46 @@ def _code_cell_index(page: NotebookPage, needle: str) -> int:
                 if c["cell_type"] == "code" and needle in "".join(c["source"]))
 
 
+def _wait_for_report(page: NotebookPage, output, *, text: str, filesystem: str) -> str:
+    """Wait until the panel's output shows ``text`` and a capability graph whose filesystem node reads
+    ``filesystem`` (the result is printed first, the fresh report arrives after it); returns that node's text."""
+    page.page.wait_for_function("""([el, text, word]) => {
+        if (!el.innerText.includes(text)) return false;
+        return [...el.querySelectorAll('img')].some(img => {
+            const src = img.getAttribute('src') || '';
+            if (!src.startsWith('data:image/svg+xml;base64,') || !img.complete || !img.naturalWidth) return false;
+            const svg = new DOMParser().parseFromString(atob(src.split(',')[1]), 'image/svg+xml');
+            return [...svg.querySelectorAll('g.node')].some(n => n.querySelector('title')?.textContent
+                === 'cap_filesystem' && n.textContent.includes(word));
+        });
+    }""", arg=[output.element_handle(), text, filesystem], timeout=60_000)
+    [svg] = [picture_from_src(src) for src in output.locator("img").evaluate_all("els => els.map(e => e.src)")]
+    return graph_nodes(svg)["cap_filesystem"]
+
+
 def test_capabilities_panel_and_graph_render_and_rerun_on_click(ran):
     page = ran("03-capabilities.ipynb")
     report_cell = page.cell(_code_cell_index(page, "report = reader.report()"))
-    graph = report_cell.locator(".jp-OutputArea-output svg").first
-    assert graph.locator("text", has_text="filesystem").count() == 1
+    graph = report_cell.locator(".jp-OutputArea-output img").first
+    assert "filesystem" in graph_nodes(picture_from_src(graph.get_attribute("src")))["cap_filesystem"]
     assert graph.bounding_box()["height"] > 100
 
     panel_cell = page.cell(_code_cell_index(page, "reader.grants_panel()"))
     panel = panel_cell.locator(".jp-OutputArea-output .jupyter-widgets").first
     assert panel.get_by_text("Grants for reader").is_visible()
+    cut = panel.locator(".widget-label").evaluate_all(
+        "els => els.filter(e => e.offsetWidth && e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)")
+    assert not cut, f"grants panel labels cut off: {cut}"
     output = panel_cell.locator(".jupyter-widgets.widget-output")
     assert "Hello from the host" not in output.inner_text()
 
     panel_cell.get_by_role("button", name="Re-run").click()
-    page.page.wait_for_function("el => el.innerText.includes('Hello from the host!')",
-                                arg=output.element_handle(), timeout=60_000)
-    assert output.locator("svg text", has_text="filesystem").count() == 1  # the fresh report's graph
+    node = _wait_for_report(page, output, text="Hello from the host!", filesystem="used")
+    assert "/data/hello.txt" in output.inner_text() and "used" in node
     page.screenshot("rerun-granted", element=panel_cell)
 
     panel_cell.get_by_label("read-write").fill("")  # take the directory grant away, run again
     panel_cell.get_by_role("button", name="Re-run").click()
-    page.page.wait_for_function("el => /FileNotFoundError/.test(el.innerText)",
-                                arg=output.element_handle(), timeout=60_000)
-    assert "Hello from the host" not in output.inner_text()
-    filesystem = output.locator("svg g.node", has_text="filesystem")
-    assert filesystem.locator("text", has_text="denied").count() == 1
+    node = _wait_for_report(page, output, text="FileNotFoundError", filesystem="denied")
+    assert "Hello from the host" not in output.inner_text() and "used" not in node
     page.screenshot("rerun-denied", element=panel_cell)

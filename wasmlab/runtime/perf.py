@@ -19,6 +19,7 @@ from pathlib import Path
 from wasmlab.errors import ToolError
 from wasmlab.runtime import engines
 from wasmlab.toolchain import cache
+from wasmlab.views import Displayable
 
 __all__ = ["Toolchain", "toolchain", "program", "compile_c", "run_native", "run_wasm", "Measurement",
            "compare", "Comparison", "bar_chart", "startup_costs", "PROGRAMS"]
@@ -220,7 +221,7 @@ def bar_chart(values: dict[str, float], *, unit: str, title: str, reference: flo
     return SVGChart(values, unit, title, reference, reference_label, highlight)
 
 
-class SVGChart:
+class SVGChart(Displayable):
     LABEL_WIDTH, BAR_WIDTH, ROW = 240, 380, 28
 
     def __init__(self, values: dict[str, float], unit: str, title: str, reference: float | None = None,
@@ -231,9 +232,6 @@ class SVGChart:
     def __repr__(self) -> str:
         width = max(map(len, self.values), default=0)
         return "\n".join([self.title] + [f"{k:<{width}}  {v:,.1f} {self.unit}" for k, v in self.values.items()])
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/plain": repr(self), "image/svg+xml": self.svg()}
 
     def svg(self) -> str:
         top = max([*self.values.values(), self.reference or 0.0]) or 1.0

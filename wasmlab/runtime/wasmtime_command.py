@@ -33,6 +33,7 @@ from pathlib import Path
 from wasmlab.errors import ToolError, Trap, WasmlabError
 from wasmlab.progress import Progress
 from wasmlab.toolchain import cache
+from wasmlab.views import Displayable
 
 __all__ = ["wasmtime_cli", "is_wasi03", "wasmtime_flags", "precompile", "compile_for_this_host", "run_command",
            "serve", "Server", "HttpResponse", "sockets_need_cli",
@@ -358,7 +359,7 @@ def _child_env() -> dict:
 # ---- serving wasi:http handlers -----------------------------------------------------------------
 
 @dataclass
-class HttpResponse:
+class HttpResponse(Displayable):
     """One response from a served handler; shows its status line, headers and body."""
 
     status: int
@@ -378,17 +379,10 @@ class HttpResponse:
         shown += [f"{k}: {v}" for k, v in self.headers if k.lower() not in ("date",)]
         return "\n".join(shown) + "\n\n" + self.text
 
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        import html
-
-        head = "<br>".join(html.escape(f"{k}: {v}") for k, v in self.headers if k.lower() != "date")
-        return {"text/plain": repr(self),
-                "text/html": f"<div><b>HTTP {self.status} {html.escape(self.reason)}</b><br>"
-                             f"<span style='color:#666'>{head}</span><pre>{html.escape(self.text)}</pre></div>"}
 
 
 @dataclass
-class Server:
+class Server(Displayable):
     """A ``wasi:http`` handler served by ``wasmtime serve`` on 127.0.0.1.
 
     ``get(path)`` and ``request(...)`` send requests; ``stop()`` (or leaving a ``with``
@@ -451,9 +445,6 @@ class Server:
     def __repr__(self) -> str:
         state = "serving" if self.running else "stopped"
         return f"<Server {self.name}: {state} on {self.url}>"
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/plain": repr(self)}
 
 
 _servers: set[Server] = set()
