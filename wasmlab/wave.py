@@ -25,6 +25,7 @@ from wasmlab.wittypes import (
     BorrowT,
     EnumT,
     FixedListT,
+    INT_RANGES,
     FlagsT,
     ListT,
     OptionT,
@@ -53,11 +54,6 @@ _TOKEN = re.compile(r"""
   | (?P<punct>[\[\]{}(),:])
 """, re.VERBOSE)
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'"}
-_INT_RANGES = {
-    "u8": (0, 1 << 8), "u16": (0, 1 << 16), "u32": (0, 1 << 32), "u64": (0, 1 << 64),
-    "s8": (-(1 << 7), 1 << 7), "s16": (-(1 << 15), 1 << 15), "s32": (-(1 << 31), 1 << 31),
-    "s64": (-(1 << 63), 1 << 63),
-}
 
 
 def _fits_f32(value: float) -> bool:
@@ -301,7 +297,7 @@ def _primitive(tokens: _Tokens, wit: str, kind: str, text: str, pos: int):
     if kind != "number" or not re.fullmatch(r"-?\d+", text):
         raise tokens.error(f"expected an integer for {wit}, found {text!r}", pos)
     value = int(text)
-    low, high = _INT_RANGES[wit]
+    low, high = INT_RANGES[wit]
     if not low <= value < high:
         raise tokens.error(f"{text} is out of range for {wit} ({low} to {high - 1})", pos)
     return value
