@@ -16,7 +16,8 @@ from wasmlab.errors import ArgumentError, WasmlabError
 from wasmlab.views import Displayable
 
 __all__ = ["CAPABILITIES", "capability_of", "group_imports", "DirGrant", "Grants", "Limits", "parse_size",
-           "granted_capabilities", "CapabilityReport", "denial_hint", "sockets_available", "SOCKETS_UNAVAILABLE"]
+           "granted_capabilities", "CapabilityReport", "denial_hint", "sockets_available", "SOCKETS_UNAVAILABLE",
+           "SOCKETS_WORKAROUND"]
 
 # capability -> what a learner should read it as
 CAPABILITIES = {
@@ -79,7 +80,8 @@ SOCKETS_UNAVAILABLE = ("wasmtime-py cannot switch TCP/UDP on: since wasmtime 48 
                        "allow_tcp/allow_udp, which its C API (wasi.h) does not offer")
 SOCKETS_WORKAROUND = ("make it a command (export wasi:cli/run) and .run() it, or `wasmlab run --inherit-network`: "
                        "a command granted sockets runs in the wasmtime CLI (pip install 'wasmlab[wasi03]'); "
-                       "call one function there with wasmlab.runtime.wasmtime_command.call_with_sockets(component, 'func', *args); "
+                       "call one function there with "
+                       "wasmlab.runtime.wasmtime_command.call_with_sockets(component, 'func', *args); "
                        "or grant name lookup only: Grants().with_network(sockets=False)")
 
 
@@ -256,7 +258,7 @@ def _network_hint(grants: Grants, *, lookup: bool) -> str | None:
 def denial_hint(grants: Grants, stderr: str, usage=None) -> str | None:
     """When a guest failed on something it was not granted, the grant that would allow it.
 
-    ``usage`` (the run's :class:`~wasmlab.usage.Usage`) names refused network attempts
+    ``usage`` (the run's :class:`~wasmlab.runtime.usage.Usage`) names refused network attempts
     exactly; without it the guest's error output is read for the signs of one.
     """
     if "unknown encoding: idna" in stderr:

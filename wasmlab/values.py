@@ -171,7 +171,11 @@ def _dropped_error(name: str):
     return WasmlabError(f"this {name} handle was dropped", hint="make a new one; a dropped handle is gone for good")
 
 
-@functools.lru_cache(maxsize=None)
+# a re-run %%wit cell makes new type objects: keep the classes of the most recent ones only
+_CLASSES_KEPT = 128
+
+
+@functools.lru_cache(maxsize=_CLASSES_KEPT)
 def record_class(ty: RecordT) -> type:
     """The dataclass a record type is represented by; its ``repr`` is WAVE."""
     fields = [(py_name(n), object) for n, _ in ty.fields]
@@ -190,7 +194,7 @@ def record_class(ty: RecordT) -> type:
     return cls
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=_CLASSES_KEPT)
 def enum_class(ty: EnumT) -> type:
     """The :class:`enum.Enum` an enum type is represented by; members' values are WIT names."""
     cls = enum.Enum(_camel(ty.name), [(py_name(c), c) for c in ty.cases])

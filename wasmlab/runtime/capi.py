@@ -11,24 +11,29 @@ the installed wasmtime, naming any that is missing.
 
 Private symbols relied on:
 
-* ``wasmtime._ffi``: the ctypes bindings.  Types: ``wasmtime_component_val_t`` (and its
-  ``of`` union), ``wasmtime_component_vallist_t``, ``valtuple_t``, ``valrecord_t``,
-  ``valflags_t``, ``wasm_byte_vec_t``, ``wasmtime_error_t``, ``wasmtime_context_t``, the
-  callback types ``wasmtime_component_func_callback_t`` and
-  ``wasmtime_component_resource_destructor_t``, the ``WASMTIME_COMPONENT_<KIND>`` constants;
-  functions: ``wasmtime_component_func_call``, ``wasmtime_component_func_call_async``,
-  ``wasmtime_call_future_poll`` / ``_delete``, ``wasmtime_component_val_new`` / ``_delete``,
-  the ``*_new_uninit`` constructors, ``wasmtime_component_resource_any_clone``,
-  ``wasmtime_component_linker_instance_add_func`` / ``_add_resource``,
-  ``wasmtime_store_epoch_deadline_callback``, ``wasmtime_context_set_epoch_deadline``,
-  ``wasmtime_error_new``, ``wasm_byte_vec_new``, ``wasi_config_allow_ip_name_lookup``, ``wasi_config_set_stdin_bytes``; helpers
-  ``bytes_to_capi``, ``str_to_capi``, ``take_pointer``, and ``dll`` (the loaded library);
-  optionally ``wasmtime_config_wasm_component_model_async_set``.
+* ``wasmtime._ffi``, the ctypes bindings.  Types: ``wasmtime_component_val_t`` (and its ``of``
+  union), ``wasmtime_component_vallist_t``, ``wasmtime_component_valtuple_t``,
+  ``wasmtime_component_valrecord_t``, ``wasmtime_component_valflags_t``, ``wasm_byte_vec_t``,
+  ``wasmtime_error_t``, ``wasmtime_context_t``, the callback types
+  ``wasmtime_component_func_callback_t`` and ``wasmtime_component_resource_destructor_t``, and the
+  ``WASMTIME_COMPONENT_<KIND>`` constants.  Functions: ``wasmtime_component_func_call``,
+  ``wasmtime_component_func_call_async``, ``wasmtime_call_future_poll``,
+  ``wasmtime_call_future_delete``, ``wasmtime_component_val_new``,
+  ``wasmtime_component_val_delete``, ``wasmtime_component_vallist_new_uninit``,
+  ``wasmtime_component_valtuple_new_uninit``, ``wasmtime_component_valrecord_new_uninit``,
+  ``wasmtime_component_valflags_new_uninit``, ``wasmtime_component_resource_any_clone``,
+  ``wasmtime_component_linker_instance_add_func``,
+  ``wasmtime_component_linker_instance_add_resource``, ``wasmtime_store_epoch_deadline_callback``,
+  ``wasmtime_context_set_epoch_deadline``, ``wasmtime_error_new``, ``wasm_byte_vec_new``,
+  ``wasi_config_allow_ip_name_lookup``, ``wasi_config_set_stdin_bytes``.  Helpers:
+  ``bytes_to_capi``, ``str_to_capi``, ``take_pointer``, and ``dll`` (the loaded library).  Used
+  where present: ``wasmtime_config_wasm_component_model_async_set``.
 * ``wasmtime._error.WasmtimeError._from_ptr``: an error object from a C error.
 * ``wasmtime.component._enter``: ``catch_exceptions`` (runs a host callback, turning a Python
   exception into a trap) and ``maybe_raise_last_exn`` (re-raises it after the call).
-* ``wasmtime.component.Func._func`` (the C function handle), ``Store._context()`` (the store's
-  C context), ``ResourceAny._from_ptr`` and ``Managed._consume()`` (taking a C handle's ownership).
+* ``wasmtime.component.Func._func`` (the C function handle), ``wasmtime.Store._context`` (the
+  store's C context), ``wasmtime.component.ResourceAny._from_ptr`` and
+  ``wasmtime._managed.Managed._consume`` (taking a C handle's ownership).
 
 Ownership: C component values live in :class:`ValSlots` (freed by :meth:`ValSlots.free`, which
 leaves a plain value behind, so nothing is freed twice) and call futures in :class:`CallFuture`

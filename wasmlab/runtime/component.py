@@ -234,7 +234,8 @@ class Component(Displayable):
     def shadowed_exports(self) -> list[str]:
         """Exports named like one of the component's own attributes (``run``, ``call``, ...):
         ``app.run`` is the method, ``app["run"]`` the export."""
-        return sorted(name for name in self._namespace if hasattr(type(self), name) or name in self.__dict__)
+        own = {n for n, v in vars(self).items() if not isinstance(v, (ExportedFunction, ExportedInterface))}
+        return sorted(name for name in self._namespace if hasattr(type(self), name) or name in own)
 
     def _shadowed(self, name: str) -> WasmlabError | None:
         """The error for a method used as if it were the export of the same name, if there is one."""
