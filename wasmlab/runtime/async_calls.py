@@ -101,7 +101,7 @@ class _CallFuture:
         try:
             value = bound.result.lift(self.results[0])
         finally:
-            self.results.free(codecs._FIRST)
+            self.results.free((0,))
         return bound.returned(value, result_objects)
 
 

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import ctypes
 import importlib
+import types
 from ctypes import byref
 
 __all__ = ["PRIVATE_SYMBOLS", "missing_symbols", "WasmtimeError", "KIND", "VAL_SIZE", "VAL_OF", "ValSlots",
@@ -94,20 +95,19 @@ def missing_symbols(symbols=PRIVATE_SYMBOLS) -> list[str]:
 
 def _present(symbol: str) -> bool:
     parts = symbol.split(".")
-    for split in range(len(parts), 0, -1):  # the longest importable module prefix
-        try:
-            found = importlib.import_module(".".join(parts[:split]))
-        except ImportError:
+    found = importlib.import_module(parts[0])
+    for i, attr in enumerate(parts[1:], 1):
+        if hasattr(found, attr):
+            found = getattr(found, attr)
             continue
-        for i, attr in enumerate(parts[split:]):
-            if hasattr(found, attr):
-                found = getattr(found, attr)
-            elif i == len(parts[split:]) - 1 and isinstance(found, type):
-                return _set_by_init(found, attr)
-            else:
+        if isinstance(found, types.ModuleType):
+            try:
+                found = importlib.import_module(".".join(parts[:i + 1]))
+                continue
+            except ImportError:
                 return False
-        return True
-    return False
+        return i == len(parts) - 1 and isinstance(found, type) and _set_by_init(found, attr)
+    return True
 
 
 def _set_by_init(cls: type, attr: str) -> bool:
