@@ -119,3 +119,19 @@ def test_every_call_path_unwraps_a_result_one_way(result_type, payload, shown):
         codecs.unwrap_result(values.Err(payload), result_type, "f")
     assert info.value.message == shown and info.value.payload == payload
     assert ".result(" in info.value.hint
+
+
+COMMAND_WIT = "package state:cmd;\n\nworld cmd {\n  export wasi:cli/run@0.2.6;\n}\n"
+COMMAND_WAT = """\
+(module
+  (memory (export "memory") 1)
+  (func (export "wasi:cli/run@0.2.6#run") (result i32) i32.const 0)
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 0))
+"""
+
+
+def test_a_commands_run_export_is_what_run_runs_not_a_collision():
+    wasmlab.define_wit(COMMAND_WIT, origin="cmd.wit")
+    command = wasmlab.build(world="state:cmd/cmd", wat=COMMAND_WAT, name="cmd", progress=False)
+    assert command.shadowed_exports == [] and "item access" not in command.summary()
+    assert command.run(echo=False).exit_code == 0

@@ -235,7 +235,9 @@ class Component(Displayable):
         """Exports named like one of the component's own attributes (``run``, ``call``, ...):
         ``app.run`` is the method, ``app["run"]`` the export."""
         own = {n for n, v in vars(self).items() if not isinstance(v, (ExportedFunction, ExportedInterface))}
-        return sorted(name for name in self._namespace if hasattr(type(self), name) or name in own)
+        # a WASI export (wasi:cli/run, wasi:http/handler) is what the methods of its name run
+        return sorted(name for name, item in self._namespace.items()
+                      if (hasattr(type(self), name) or name in own) and not item.key.startswith("wasi:"))
 
     def _shadowed(self, name: str) -> WasmlabError | None:
         """The error for a method used as if it were the export of the same name, if there is one."""
