@@ -166,10 +166,12 @@ def build(*, world: str | None = None, python: str | None = None, wat: str | Non
 @_front_door(component=COMPONENT, grants=OPTIONAL_GRANTS, limits=OPTIONAL_LIMITS, port=OPTIONAL_PORT,
              startup_timeout=SECONDS)
 def serve(component, **options):
-    """Serve a ``wasi:http`` handler component on 127.0.0.1 with the wasmtime CLI (see
+    """Serve a ``wasi:http`` handler component (or the component at a path) on 127.0.0.1 with the wasmtime CLI (see
     :func:`wasmlab.runtime.wasmtime_command.serve`); ``with wasmlab.serve(app) as server: server.get("/")``."""
     from wasmlab.runtime.wasmtime_command import serve as _serve
 
+    if not isinstance(component, Component):
+        component = load(component)
     return _serve(component, **options)
 
 

@@ -6,7 +6,6 @@ for; this module names those asks as capabilities (filesystem, network, environm
 
 from __future__ import annotations
 
-import ctypes
 import os
 import re
 from dataclasses import dataclass, replace
@@ -17,7 +16,8 @@ from wasmlab.errors import ArgumentError, WasmlabError
 from wasmlab.views import Displayable
 
 __all__ = ["CAPABILITIES", "capability_of", "group_imports", "DirGrant", "Grants", "Limits", "parse_size",
-           "granted_capabilities", "CapabilityReport", "denial_hint", "sockets_available", "SOCKETS_UNAVAILABLE"]
+           "granted_capabilities", "CapabilityReport", "denial_hint", "sockets_available", "SOCKETS_UNAVAILABLE",
+           "SOCKETS_WORKAROUND"]
 
 # capability -> what a learner should read it as
 CAPABILITIES = {
@@ -75,20 +75,21 @@ def group_imports(import_names) -> dict[str, list[str]]:
 # switch them on.  wasi.h (the C API wasmtime-py is built on) only has inherit_network, which
 # opens every address but not the protocols, and allow_ip_name_lookup: through wasmtime-py a
 # guest can be granted name lookup, never an outbound socket.  So a command granted sockets
-# runs in the wasmtime CLI instead (wasi03.run_with_sockets); an in-process call is refused.
+# runs in the wasmtime CLI instead (wasmtime_command.run_with_sockets); an in-process call is refused.
 SOCKETS_UNAVAILABLE = ("wasmtime-py cannot switch TCP/UDP on: since wasmtime 48 sockets also need "
                        "allow_tcp/allow_udp, which its C API (wasi.h) does not offer")
-_SOCKETS_WORKAROUND = ("make it a command (export wasi:cli/run) and .run() it, or `wasmlab run --inherit-network`: "
+SOCKETS_WORKAROUND = ("make it a command (export wasi:cli/run) and .run() it, or `wasmlab run --inherit-network`: "
                        "a command granted sockets runs in the wasmtime CLI (pip install 'wasmlab[wasi03]'); "
-                       "call one function there with wasmlab.wasi03.call_with_sockets(component, 'func', *args); "
+                       "call one function there with "
+                       "wasmlab.runtime.wasmtime_command.call_with_sockets(component, 'func', *args); "
                        "or grant name lookup only: Grants().with_network(sockets=False)")
 
 
 def sockets_available() -> bool:
-    """Whether this wasmtime-py can grant outbound sockets (its C API can switch TCP/UDP on)."""
-    from wasmtime import _ffi as ffi
-
-    return hasattr(ffi, "wasi_config_allow_tcp") and hasattr(ffi, "wasi_config_allow_udp")
+    """Whether this wasmtime-py can grant outbound sockets (its C API can switch TCP/UDP on):
+    not the wasmtime-py pyproject.toml pins (tests/test_capi.py checks that against
+    :data:`wasmlab.runtime.capi.SOCKETS_SWITCHABLE`)."""
+    return False
 
 
 
@@ -159,45 +160,6 @@ class Grants:
         passed = [(n, os.environ[n]) for n in self.inherit_env if n in os.environ]
         return list(self.env) + passed
 
-    def wasi_config(self, output=None):
-        """A fresh :class:`wasmtime.WasiConfig` for one run (a config is consumed by its store).
-
-        Refused when sockets are granted and wasmtime-py cannot open them: a guest would be
-        told "access denied" on a connection it was granted.
-        """
-        import wasmtime
-        from wasmtime import _ffi as ffi
-
-        if self.network and not sockets_available():
-            raise WasmlabError("outbound sockets are granted, but wasmtime-py cannot open them in this process",
-                               detail=SOCKETS_UNAVAILABLE, hint=_SOCKETS_WORKAROUND)
-
-        config = wasmtime.WasiConfig()
-        if self.args:
-            config.argv = list(self.args)
-        environment = self.environment()
-        if environment:
-            config.env = environment
-        for grant in self.dirs:
-            config.preopen_dir(grant.host, grant.guest, fs_mutable=not grant.read_only)
-        if self.inherit_stdio:
-            config.inherit_stdin()
-            config.inherit_stdout()
-            config.inherit_stderr()
-        else:
-            if self.stdin is not None:
-                _set_stdin_bytes(config, self.stdin)
-            if output is not None:
-                config.stdout_custom = output.on_stdout
-                config.stderr_custom = output.on_stderr
-        if self.network:
-            ffi.wasi_config_inherit_network(config.ptr())  # every address
-            ffi.wasi_config_allow_tcp(config.ptr(), True)
-            ffi.wasi_config_allow_udp(config.ptr(), True)
-        if self.ip_name_lookup:
-            ffi.wasi_config_allow_ip_name_lookup(config.ptr(), True)
-        return config
-
     def describe(self) -> dict[str, str]:
         """Each capability and what this run grants of it, in words."""
         env = ", ".join(n for n, _ in self.environment())
@@ -221,14 +183,6 @@ class Grants:
         else:
             sockets = "outbound sockets to any address, through the wasmtime CLI (wasmtime-py cannot open sockets)"
         return sockets + ("; name lookup" if self.ip_name_lookup else "; no name lookup")
-
-
-def _set_stdin_bytes(config, data: bytes) -> None:
-    from wasmtime import _ffi as ffi
-
-    vec = ffi.wasm_byte_vec_t()
-    ffi.wasm_byte_vec_new(ctypes.byref(vec), len(data), (ctypes.c_uint8 * len(data)).from_buffer_copy(data))
-    ffi.wasi_config_set_stdin_bytes(config.ptr(), ctypes.byref(vec))  # takes ownership of vec
 
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]i?B?|B)?\s*$", re.IGNORECASE)
@@ -304,7 +258,7 @@ def _network_hint(grants: Grants, *, lookup: bool) -> str | None:
 def denial_hint(grants: Grants, stderr: str, usage=None) -> str | None:
     """When a guest failed on something it was not granted, the grant that would allow it.
 
-    ``usage`` (the run's :class:`~wasmlab.usage.Usage`) names refused network attempts
+    ``usage`` (the run's :class:`~wasmlab.runtime.usage.Usage`) names refused network attempts
     exactly; without it the guest's error output is read for the signs of one.
     """
     if "unknown encoding: idna" in stderr:

@@ -32,6 +32,7 @@ from decimal import Decimal
 
 from wasmlab.errors import ArgumentError, WasmlabError
 from wasmlab.wittypes import (
+    INT_RANGES,
     EnumT,
     FixedListT,
     FlagsT,
@@ -48,14 +49,9 @@ from wasmlab.wittypes import (
 
 __all__ = ["Some", "Ok", "Err", "Variant", "Flags", "Resource", "record_class", "enum_class", "py_name",
            "wave_text", "quote_string", "quote_char", "format_float", "fits_f32", "label", "KEYWORDS",
-           "INT_RANGES", "MAX_NESTING", "spelled"]
+           "MAX_NESTING", "spelled"]
 
 KEYWORDS = frozenset({"true", "false", "some", "none", "ok", "err", "inf", "nan"})  # WAVE's
-INT_RANGES = {
-    "u8": (0, 1 << 8), "u16": (0, 1 << 16), "u32": (0, 1 << 32), "u64": (0, 1 << 64),
-    "s8": (-(1 << 7), 1 << 7), "s16": (-(1 << 15), 1 << 15), "s32": (-(1 << 31), 1 << 31),
-    "s64": (-(1 << 63), 1 << 63),
-}
 # How deep values may nest (lists in lists, ...) in WAVE text, read or written: far beyond what a
 # person writes, well within Python's stack.
 MAX_NESTING = 100
@@ -200,7 +196,11 @@ def _dropped_error(name: str):
     return WasmlabError(f"this {name} handle was dropped", hint="make a new one; a dropped handle is gone for good")
 
 
-@functools.lru_cache(maxsize=None)
+# a re-run %%wit cell makes new type objects: keep the classes of the most recent ones only
+_CLASSES_KEPT = 128
+
+
+@functools.lru_cache(maxsize=_CLASSES_KEPT)
 def record_class(ty: RecordT) -> type:
     """The dataclass a record type is represented by; its ``repr`` is WAVE."""
     fields = [(py_name(n), object) for n, _ in ty.fields]
@@ -217,7 +217,7 @@ def record_class(ty: RecordT) -> type:
     return cls
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=_CLASSES_KEPT)
 def enum_class(ty: EnumT) -> type:
     """The :class:`enum.Enum` an enum type is represented by; members' values are WIT names."""
     cls = enum.Enum(_camel(ty.name), [(py_name(c), c) for c in ty.cases])

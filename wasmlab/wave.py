@@ -22,6 +22,7 @@ from wasmlab.wittypes import (
     BorrowT,
     EnumT,
     FixedListT,
+    INT_RANGES,
     FlagsT,
     ListT,
     OptionT,
@@ -295,7 +296,7 @@ def _primitive(tokens: _Tokens, wit: str, kind: str, text: str, pos: int):
         raise tokens.error("error-context values cannot be written as text", pos)
     if kind != "number" or not re.fullmatch(r"-?\d+", text):
         raise tokens.error(f"expected an integer for {wit}, found {text!r}", pos)
-    low, high = V.INT_RANGES[wit]
+    low, high = INT_RANGES[wit]
     # the widest integer has 20 digits: longer ones are out of range before Python reads them
     value = int(text) if len(text.lstrip("-")) <= 20 else None
     if value is None or not low <= value < high:

@@ -13,13 +13,20 @@ from typing import Union
 __all__ = [
     "Type", "Prim", "ListT", "FixedListT", "TupleT", "OptionT", "ResultT", "RecordT", "VariantT",
     "EnumT", "FlagsT", "ResourceT", "OwnT", "BorrowT", "StreamT", "FutureT", "AliasT",
-    "Function", "Interface", "World", "WorldItem", "Package", "Resolve", "unalias", "PRIMITIVES",
+    "Function", "Interface", "World", "WorldItem", "Package", "Resolve", "unalias", "PRIMITIVES", "INT_RANGES",
 ]
 
 PRIMITIVES = frozenset({
     "bool", "s8", "s16", "s32", "s64", "u8", "u16", "u32", "u64", "f32", "f64",
     "char", "string", "error-context",
 })
+
+# each integer type's values: low <= value < high
+INT_RANGES = {
+    "u8": (0, 1 << 8), "u16": (0, 1 << 16), "u32": (0, 1 << 32), "u64": (0, 1 << 64),
+    "s8": (-(1 << 7), 1 << 7), "s16": (-(1 << 15), 1 << 15), "s32": (-(1 << 31), 1 << 31),
+    "s64": (-(1 << 63), 1 << 63),
+}
 
 
 class Type:

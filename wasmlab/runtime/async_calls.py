@@ -19,7 +19,7 @@ interrupt or a cancelled call throws its store away, so the next call starts fre
 
 Streams, futures and error contexts never cross into Python: wasmtime's C API aborts the whole
 process when one reaches the host, so such functions are refused before the call (see
-:func:`wasmlab._abi.refuse_host_boundary`); a driver component keeps them inside a composition.
+:func:`wasmlab.runtime.codecs.refuse_streams`); a driver component keeps them inside a composition.
 """
 
 from __future__ import annotations
@@ -29,20 +29,15 @@ import collections.abc
 import concurrent.futures
 import contextlib
 import contextvars
-import ctypes
 import itertools
 import signal
 import threading
 import time
-from ctypes import byref
 
 import wasmtime
-from wasmtime import _ffi as ffi
-from wasmtime._error import WasmtimeError
 
-from wasmlab import values as V
-from wasmlab.errors import GuestError, GuestExit, Trap, WasmlabError
-from wasmlab.runtime import codecs, engines, host_imports
+from wasmlab.errors import GuestExit, Trap, WasmlabError
+from wasmlab.runtime import capi, codecs, engines, host_imports
 
 __all__ = ["AsyncBoundFunction", "PendingCall", "call_export", "call_async", "call_blocking", "loop_is_running",
            "streams_of_import"]
@@ -66,44 +61,32 @@ class AsyncBoundFunction(codecs.BoundFunction):
 
 
 class _CallFuture:
-    """One async call in flight: wasmtime's call future with the memory it writes into."""
+    """One async call in flight: wasmtime's call future with the values it reads and writes."""
 
     def __init__(self, bound: AsyncBoundFunction, checked: list):
         self.bound = bound
-        n = len(checked)
-        self.params = (ffi.wasmtime_component_val_t * n)() if n else None
+        self.params = capi.ValSlots(len(checked))
         for i, ((_, c), v) in enumerate(zip(bound.params, checked)):
             c.lower(v, self.params[i])
-        self.n = n
-        self.result = ffi.wasmtime_component_val_t() if bound.result is not None else None
-        self.error = ctypes.POINTER(ffi.wasmtime_error_t)()
+        self.results = capi.ValSlots(1 if bound.result is not None else 0)
+        self.future = capi.CallFuture(bound.func, bound.store, self.params, self.results)
         self.done = False
-        self.future = ffi.wasmtime_component_func_call_async(
-            byref(bound.func._func), bound.store._context(), self.params, n,
-            byref(self.result) if self.result is not None else None, 1 if self.result is not None else 0,
-            byref(self.error))
-        if not self.future:  # refused before it started: the error says why
-            self.done = True
-            self._free_params()
+        if not self.future.started:  # refused before it started: the error says why
+            self._finish()
 
     def poll(self) -> bool:
         """Run the call until it finishes or waits; True once finished (never poll again then:
         polling a finished call future aborts the process)."""
         if self.done:
             return True
-        if ffi.wasmtime_call_future_poll(self.future):
+        if self.future.poll():
             self._finish()
         return self.done
 
     def _finish(self) -> None:
         self.done = True
-        ffi.wasmtime_call_future_delete(self.future)
-        self.future = None
-        self._free_params()
-
-    def _free_params(self) -> None:
-        for i in self.bound.frees:
-            ffi.wasmtime_component_val_delete(byref(self.params[i]))
+        self.future.delete()
+        self.params.free(self.bound.frees)
 
     def cancel(self) -> None:
         """Drop a call still in flight; its store must not be used afterwards."""
@@ -111,21 +94,15 @@ class _CallFuture:
             self._finish()
 
     def value(self, *, result_objects: bool = False):
-        if self.error:
-            raise WasmtimeError._from_ptr(self.error)
+        self.future.raise_error()
         bound = self.bound
-        if self.result is None:
+        if not self.results.n:
             return None
         try:
-            value = bound.result.lift(self.result)
+            value = bound.result.lift(self.results[0])
         finally:
-            ffi.wasmtime_component_val_delete(byref(self.result))
-        if isinstance(bound.result, codecs._Result) and not result_objects:
-            if isinstance(value, V.Err):
-                raise GuestError(value.value, function=bound.name)
-            if isinstance(value, V.Ok):
-                return value.value
-        return value
+            self.results.free((0,))
+        return bound.returned(value, result_objects)
 
 
 def loop_is_running() -> bool:
@@ -140,7 +117,7 @@ def call_export(exported, args, kwargs, *, result_objects: bool = False, block: 
     """What calling an async export returns: a :class:`PendingCall` to await inside a running
     event loop, else (or with ``block=True``) the value, after blocking until the call is done."""
     component = exported._component
-    _refuse_streams(exported.function, exported.name)  # at the call site, not only when awaited
+    codecs.refuse_streams(exported.function, exported.name)  # at the call site, not only when awaited
     component.last_action = lambda: call_export(exported, args, kwargs, result_objects=result_objects, block=True)
     if block is None:
         block = not loop_is_running()
@@ -150,26 +127,16 @@ def call_export(exported, args, kwargs, *, result_objects: bool = False, block: 
     return call_blocking(instance, exported.path, exported.function, args, kwargs, result_objects=result_objects)
 
 
-def _refuse_streams(function, name: str) -> None:
-    for pname, pty in function.params:
-        found = codecs._crosses_boundary(pty)
-        if found is not None:
-            raise codecs.refuse_host_boundary(f"parameter {pname} of {name}", found)
-    found = codecs._crosses_boundary(function.result)
-    if found is not None:
-        raise codecs.refuse_host_boundary(f"the result of {name}", found)
-
-
 def _idle_instance(component):
     """The component's own instance if no call is running in it, else a spare of the same
     grants and limits (a store runs one call at a time)."""
     instance = component._default_instance()
-    if not getattr(instance, "busy", False):
+    if not instance.busy:
         return instance
-    spares = component.__dict__.setdefault("_async_spares", [])
+    spares = component.async_spares
     spares[:] = [s for s in spares if not s.poisoned and s.grants is component.grants and s.limits is component.limits]
     for spare in spares:
-        if not getattr(spare, "busy", False):
+        if not spare.busy:
             return spare
     spare = component.instantiate()
     spares.append(spare)
@@ -266,29 +233,24 @@ _store_keys = itertools.count(1)
 _CONTINUE = 0
 
 
-@ctypes.CFUNCTYPE(ctypes.c_size_t, ctypes.POINTER(ffi.wasmtime_context_t), ctypes.c_void_p,
-                  ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(ctypes.c_uint8))
+@capi.epoch_callback_t
 def _on_epoch(_context, key, delta, kind):  # type: ignore[misc]
     stop = _stops.get(key or 0)
     if stop is not None and not (stop.expired or stop.interrupted):
         delta[0] = 1
         kind[0] = _CONTINUE
         return 0
-    error = ffi.wasmtime_error_new(b"wasm trap: interrupt")
-    return ctypes.cast(error, ctypes.c_void_p).value
+    return capi.trap_error(b"wasm trap: interrupt")
 
 
 def _store_key(instance) -> int:
-    key = instance.__dict__.get("_epoch_key")
+    key = instance.epoch_key
     if key is None:
         key = next(_store_keys)
-        ffi.wasmtime_store_epoch_deadline_callback(instance.store.ptr(), _on_epoch, key, _NO_FINALIZER)
-        instance._epoch_key = key
+        capi.epoch_deadline_callback(instance.store, _on_epoch, key)
+        instance.epoch_key = key
         instance.guard.quiet_sigint = True  # sync calls in this store must not raise inside the callback
     return key
-
-
-_NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)()
 
 
 @contextlib.contextmanager
@@ -365,17 +327,12 @@ def running(instance, name: str):
     raises into wasmlab's errors; anything that stops a call midway retires the instance."""
     if instance.poisoned:
         raise instance._poisoned_error()
-    if getattr(instance, "busy", False):
+    if instance.busy:
         raise WasmlabError(f"a call is already running in this instance of {instance.component.name}",
                            hint="call through the component: concurrent calls get instances of their own")
     run = _Run()
     mark = len(instance.output.stderr)
-    limits = instance.limits
-    fuel = limits.fuel is not None
-    if fuel:
-        instance.store.set_fuel(limits.fuel)
-    used = instance.meter.start()
-    instance.component._last_usage = (used, instance.grants)
+    used = instance.begin_call()
     instance.busy = True
     try:
         yield run
@@ -394,10 +351,7 @@ def running(instance, name: str):
         raise
     finally:
         instance.busy = False
-        used.merge_files(instance._files.drain())
-        if fuel and not instance.poisoned:
-            instance.fuel_consumed = limits.fuel - instance.store.get_fuel()
-            instance.component._last_fuel = instance.fuel_consumed
+        instance.end_call(used, fuel=not instance.poisoned)
 
 
 async def _call_on_idle(exported, args, kwargs, result_objects):

@@ -12,19 +12,16 @@ from __future__ import annotations
 import ctypes
 import enum
 import struct
-from ctypes import byref
-
-from wasmtime import _ffi as ffi
-from wasmtime._error import WasmtimeError
-from wasmtime.component import ResourceAny
 
 from wasmlab import values as V
 from wasmlab.errors import ArgumentError, GuestError, WasmlabError
+from wasmlab.runtime import capi
 from wasmlab.wittypes import (
     BorrowT,
     EnumT,
     FixedListT,
     FlagsT,
+    INT_RANGES,
     FutureT,
     ListT,
     OptionT,
@@ -39,16 +36,10 @@ from wasmlab.wittypes import (
     unalias,
 )
 
-__all__ = ["Codec", "codec", "BoundFunction", "refuse_host_boundary"]
+__all__ = ["Codec", "codec", "BoundFunction", "refuse_host_boundary", "refuse_streams", "guest_error",
+           "unwrap_result"]
 
-_INT_RANGES = {
-    "u8": (0, 1 << 8), "u16": (0, 1 << 16), "u32": (0, 1 << 32), "u64": (0, 1 << 64),
-    "s8": (-(1 << 7), 1 << 7), "s16": (-(1 << 15), 1 << 15), "s32": (-(1 << 31), 1 << 31),
-    "s64": (-(1 << 63), 1 << 63),
-}
-_KIND = {name: getattr(ffi, f"WASMTIME_COMPONENT_{name.upper()}").value for name in
-         ("bool", "s8", "s16", "s32", "s64", "u8", "u16", "u32", "u64", "f32", "f64", "char", "string",
-          "list", "record", "tuple", "variant", "enum", "option", "result", "flags", "resource")}
+_KIND = capi.KIND
 
 
 def _fail(path: str, ty: Type, value, why: str = "") -> ArgumentError:
@@ -93,7 +84,7 @@ class Codec:
         return None
 
 
-_OF = ffi.wasmtime_component_val_t.of.offset  # where the value sits behind the kind byte
+_OF = capi.VAL_OF
 _POINTER = struct.Struct("@P")
 _STRING_SLOT = struct.Struct("@BNP")  # kind, then a wasm_byte_vec_t (size, data) aligned as C aligns it
 assert _STRING_SLOT.size == _OF + 2 * _POINTER.size
@@ -141,7 +132,7 @@ class _Int(Codec):
     def __init__(self, ty):
         super().__init__(ty)
         self.name = ty.kind
-        self.low, self.high = _INT_RANGES[self.name]
+        self.low, self.high = INT_RANGES[self.name]
         self.kind = _KIND[self.name]
 
     def check(self, value, path):
@@ -252,7 +243,7 @@ class _String(Codec):
 
     def lower(self, value, val):
         val.kind = _KIND["string"]
-        val.of.string = ffi.bytes_to_capi(value)
+        val.of.string = capi.bytes_to_capi(value)
 
     def lift(self, val):
         return _vec_bytes(val.of.string).decode("utf-8")
@@ -275,7 +266,7 @@ class _String(Codec):
         return lower
 
     def fast_reader(self, address):
-        vec = ffi.wasm_byte_vec_t.from_address(address + _OF)
+        vec = capi.byte_vec_t.from_address(address + _OF)
         string_at = ctypes.string_at
 
         def read() -> str:
@@ -300,8 +291,8 @@ class _Bytes(Codec):
         raise _fail(path, self.ty, value, " (bytes)")
 
     def lower(self, value, val):
-        raw = ffi.wasmtime_component_vallist_t()
-        ffi.wasmtime_component_vallist_new_uninit(raw, len(value))
+        raw = capi.vallist_t()
+        capi.vallist_new_uninit(raw, len(value))
         kind = _KIND["u8"]
         for i, b in enumerate(value):
             item = raw.data[i]
@@ -331,8 +322,8 @@ class _List(Codec):
         return [check(v, f"{path}[{i}]") for i, v in enumerate(items)]
 
     def lower(self, value, val):
-        raw = ffi.wasmtime_component_vallist_t()
-        ffi.wasmtime_component_vallist_new_uninit(raw, len(value))
+        raw = capi.vallist_t()
+        capi.vallist_new_uninit(raw, len(value))
         lower = self.element.lower
         for i, v in enumerate(value):
             lower(v, raw.data[i])
@@ -356,8 +347,8 @@ class _Tuple(Codec):
         return tuple(c.check(v, f"{path}[{i}]") for i, (c, v) in enumerate(zip(self.elements, value)))
 
     def lower(self, value, val):
-        raw = ffi.wasmtime_component_valtuple_t()
-        ffi.wasmtime_component_valtuple_new_uninit(raw, len(value))
+        raw = capi.valtuple_t()
+        capi.valtuple_new_uninit(raw, len(value))
         for i, (c, v) in enumerate(zip(self.elements, value)):
             c.lower(v, raw.data[i])
         val.kind = _KIND["tuple"]
@@ -378,7 +369,7 @@ class _Record(Codec):
     def check(self, value, path):
         out = []
         if isinstance(value, dict):
-            known = {k.replace("-", "_") for k in value}
+            known = {V.py_name(k) for k in value}
             unknown = known - set(self.py_names)
             if unknown:
                 raise ArgumentError(f"{path}: record {self.ty.name} has no field {sorted(unknown)[0]!r}; "
@@ -397,11 +388,11 @@ class _Record(Codec):
         return out
 
     def lower(self, value, val):
-        raw = ffi.wasmtime_component_valrecord_t()
-        ffi.wasmtime_component_valrecord_new_uninit(raw, len(self.fields))
+        raw = capi.valrecord_t()
+        capi.valrecord_new_uninit(raw, len(self.fields))
         for i, ((name, c), v) in enumerate(zip(self.fields, value)):
             entry = raw.data[i]
-            entry.name = ffi.str_to_capi(name)
+            entry.name = capi.str_to_capi(name)
             c.lower(v, entry.val)
         val.kind = _KIND["record"]
         val.of.record = raw
@@ -418,9 +409,9 @@ def _boxed(codec: Codec | None, value):
     """A heap copy of a lowered payload, as variants, options and results point to."""
     if codec is None:
         return None
-    raw = ffi.wasmtime_component_val_t()
+    raw = capi.val_t()
     codec.lower(value, raw)
-    return ffi.wasmtime_component_val_new(byref(raw))
+    return capi.boxed(raw)
 
 
 class _Variant(Codec):
@@ -451,7 +442,7 @@ class _Variant(Codec):
     def lower(self, value, val):
         case, payload = value
         val.kind = _KIND["variant"]
-        val.of.variant.discriminant = ffi.str_to_capi(case)
+        val.of.variant.discriminant = capi.str_to_capi(case)
         val.of.variant.val = _boxed(self.cases[case], payload)
 
     def lift(self, val):
@@ -476,7 +467,7 @@ class _Enum(Codec):
 
     def lower(self, value, val):
         val.kind = _KIND["enum"]
-        val.of.enumeration = ffi.str_to_capi(value)
+        val.of.enumeration = capi.str_to_capi(value)
 
     def lift(self, val):
         return self.cls(_vec_bytes(val.of.enumeration).decode("utf-8"))
@@ -565,10 +556,10 @@ class _Flags(Codec):
         return sorted(set(out), key=self.ty.flags.index)
 
     def lower(self, value, val):
-        raw = ffi.wasmtime_component_valflags_t()
-        ffi.wasmtime_component_valflags_new_uninit(raw, len(value))
+        raw = capi.valflags_t()
+        capi.valflags_new_uninit(raw, len(value))
         for i, name in enumerate(value):
-            raw.data[i] = ffi.str_to_capi(name)
+            raw.data[i] = capi.str_to_capi(name)
         val.kind = _KIND["flags"]
         val.of.flags = raw
 
@@ -603,12 +594,12 @@ class _Handle(Codec):
         val.kind = _KIND["resource"]
         if self.owned:
             value._dropped = True  # ownership moves into the guest
-            val.of.resource = value._handle._consume()
+            val.of.resource = capi.give_resource(value._handle)
         else:
-            val.of.resource = ffi.wasmtime_component_resource_any_clone(value._handle.ptr())
+            val.of.resource = capi.clone_resource(value._handle)
 
     def lift(self, val):
-        handle = ResourceAny._from_ptr(ffi.take_pointer(val.of, "resource"))
+        handle = capi.take_resource(val)
         return V.Resource(self.resource, handle, self.binder, owned=self.owned)
 
 
@@ -632,7 +623,7 @@ class _HostHandle(Codec):
         val.of.resource = self.table.lower(self.resource, value, owned=self.owned)
 
     def lift(self, val):
-        handle = ResourceAny._from_ptr(ffi.take_pointer(val.of, "resource"))
+        handle = capi.take_resource(val)
         return self.table.lift(self.resource, handle, owned=self.owned)
 
 
@@ -654,7 +645,7 @@ def codec(ty: Type, binder=None) -> Codec:
     if isinstance(ty, Prim):
         if ty.kind == "bool":
             return _Bool(ty)
-        if ty.kind in _INT_RANGES:
+        if ty.kind in INT_RANGES:
             return _Int(ty)
         if ty.kind in ("f32", "f64"):
             return _Float(ty)
@@ -721,6 +712,37 @@ def _crosses_boundary(ty: Type | None) -> Type | None:
     return None
 
 
+def refuse_streams(function, name: str) -> None:
+    """Refuse a function whose parameters or result carry a stream, future or error context:
+    wasmtime's C API aborts the whole process when one reaches the host."""
+    for pname, pty in function.params:
+        found = _crosses_boundary(pty)
+        if found is not None:
+            raise refuse_host_boundary(f"parameter {pname} of {name}", found)
+    found = _crosses_boundary(function.result)
+    if found is not None:
+        raise refuse_host_boundary(f"the result of {name}", found)
+
+
+def guest_error(payload, err_type: Type | None, function: str) -> GuestError:
+    """The exception for a call of ``function`` that returned ``err(payload)``, the payload
+    shown as WAVE (``err`` alone for a result without an error type)."""
+    from wasmlab.wave import format as wave_format
+
+    error = GuestError(payload, function=function)
+    shown = f"err({wave_format(payload, err_type)})" if err_type is not None else "err"
+    error.message = f"{function} returned {shown}"
+    error.hint = "call it with .result(...) to get Ok/Err objects instead of this exception"
+    return error
+
+
+def unwrap_result(value, result_type: Type, function: str):
+    """A ``result`` value from ``function`` unwrapped: ``ok``'s payload, or :func:`guest_error` raised."""
+    if isinstance(value, V.Err):
+        raise guest_error(value.value, unalias(result_type).err, function)
+    return value.value
+
+
 class BoundFunction:
     """One exported function of one instance, callable with Python values.
 
@@ -728,20 +750,14 @@ class BoundFunction:
     for a ``result`` instead of raising :class:`~wasmlab.errors.GuestError` on ``err``.
     """
 
-    allows_async = False  # async exports go through wasmlab.async_calls.AsyncBoundFunction
+    allows_async = False  # async exports go through wasmlab.runtime.async_calls.AsyncBoundFunction
 
     def __init__(self, store, func, function, *, name: str, binder=None):
         self.store = store
         self.func = func
         self.function = function
         self.name = name
-        for pname, pty in function.params:
-            found = _crosses_boundary(pty)
-            if found is not None:
-                raise refuse_host_boundary(f"parameter {pname} of {name}", found)
-        found = _crosses_boundary(function.result)
-        if found is not None:
-            raise refuse_host_boundary(f"the result of {name}", found)
+        refuse_streams(function, name)
         if function.is_async and not self.allows_async:
             raise WasmlabError(f"{name} is an async function", hint="async exports are not callable from here yet")
         self.params = [(pname, codec(pty, binder)) for pname, pty in function.params]
@@ -771,46 +787,35 @@ class BoundFunction:
         signature = ", ".join(f"{n}: {c.ty.wit()}" for n, c in self.params)
         return ArgumentError(f"{self.name} takes {len(self.params)} argument(s) ({signature}), got {given}")
 
-    def _guest_error(self, payload) -> GuestError:
-        from wasmlab.wave import format as wave_format
-
-        error = GuestError(payload, function=self.name)
-        err_type = unalias(self.function.result).err
-        shown = f"err({wave_format(payload, err_type)})" if err_type is not None else "err"
-        error.message = f"{self.name} returned {shown}"
-        error.hint = "call it with .result(...) to get Ok/Err objects instead of this exception"
-        return error
+    def returned(self, value, result_objects: bool):
+        """What a call that returned ``value`` gives the caller (a ``result`` unwrapped unless
+        ``result_objects``)."""
+        if self._unwrap and not result_objects:
+            return unwrap_result(value, self.function.result, self.name)
+        return value
 
     def _prepare_raw_call(self) -> None:
         """Buffers and pointers for the C call, made once: a call then only fills them in."""
         n = len(self.params)
         self._n = ctypes.c_size_t(n)
-        self._param_vals = (ffi.wasmtime_component_val_t * n)() if n else None
-        self._result_val = ffi.wasmtime_component_val_t() if self.result is not None else None
-        self._nresults = ctypes.c_size_t(1 if self.result is not None else 0)
-        self._func_ptr = ctypes.c_void_p(ctypes.addressof(self.func._func))
-        self._params_ptr = ctypes.c_void_p(ctypes.addressof(self._param_vals) if n else None)
-        self._result_ptr = ctypes.c_void_p(ctypes.addressof(self._result_val) if self.result is not None else None)
-        self._context_ptr = ctypes.cast(self.store._context(), ctypes.c_void_p)
+        self._param_slots = capi.ValSlots(n)
+        self._result_slots = capi.ValSlots(1 if self.result is not None else 0)
+        self._nresults = ctypes.c_size_t(self._result_slots.n)
+        self._func_ptr = capi.func_handle(self.func)
+        self._params_ptr = ctypes.c_void_p(self._param_slots.address)
+        self._result_ptr = ctypes.c_void_p(self._result_slots.address)
+        self._context_ptr = capi.store_context(self.store)
         self._lowerers = [c.lower for _, c in self.params]
-        self._checkers = [(pname, c.check) for pname, c in self.params]
         self._free_result = self.result is not None and self.result.owns_memory
         self._unwrap = isinstance(self.result, _Result)
         self._busy = False
-        # after a checked call, the parameter slots owning memory are freed and left holding a bool
-        view = memoryview(self._param_vals).cast("B") if n else None
-        self._owned_slots = [(ctypes.c_void_p(ctypes.addressof(self._param_vals[i])), i * _VAL_SIZE)
-                             for i in self.frees]
-        self._params_view = view
         self._borrowed: list = []  # what the parameter slots point into during a call
-        fast = [c.fast_lowerer(view[i * _VAL_SIZE:(i + 1) * _VAL_SIZE], self._borrowed)
-                for i, (_, c) in enumerate(self.params)]
+        fast = [c.fast_lowerer(self._param_slots.slot(i), self._borrowed) for i, (_, c) in enumerate(self.params)]
         self._fast_lowerers = fast if all(f is not None for f in fast) else None
-        address = ctypes.addressof(self._result_val) if self.result is not None else 0
+        address = self._result_slots.address
         self._result_scalar = self.result.fast_lifter(address) if self.result is not None else None
         reader = self.result.fast_reader(address) if self.result is not None else None
-        self._read_result = reader or (lambda: self.result.lift(self._result_val))
-        self._result_view = memoryview(self._result_val).cast("B") if self.result is not None else None
+        self._read_result = reader or (lambda: self.result.lift(self._result_slots[0]))
 
     def __call__(self, *args, result_objects: bool = False, **kwargs):
         return self.call(args, kwargs, result_objects)
@@ -824,18 +829,18 @@ class BoundFunction:
             fast = self._lower_fast(args, kwargs)
             if not fast:
                 checked = self._arguments(args, kwargs)
-                params = self._param_vals
+                params = self._param_slots.vals
                 for i, lower in enumerate(self._lowerers):
                     lower(checked[i], params[i])
-            error = _func_call(self._func_ptr, self._context_ptr, self._params_ptr, self._n, self._result_ptr,
-                               self._nresults)
+            error = capi.func_call(self._func_ptr, self._context_ptr, self._params_ptr, self._n, self._result_ptr,
+                                   self._nresults)
             if fast:
                 if self._borrowed:
                     self._borrowed.clear()
-            elif self._owned_slots:
-                self._free_params()
+            elif self.frees:
+                self._param_slots.free(self.frees)
             if error:
-                self._raise(error)
+                capi.raise_call_error(error)
             scalar = self._result_scalar
             if scalar is not None:
                 value = scalar.value
@@ -847,14 +852,11 @@ class BoundFunction:
                 finally:
                     if self._free_result:
                         # wasmtime drops what a result slot holds before writing it: leave a plain value
-                        _val_delete(self._result_ptr)
-                        self._result_view[0] = _BOOL_KIND
+                        self._result_slots.free(_FIRST)
         finally:
             self._busy = False
         if self._unwrap and not result_objects:
-            if isinstance(value, V.Err):
-                raise self._guest_error(value.value)
-            return value.value
+            return unwrap_result(value, self.function.result, self.name)
         return value
 
     def _lower_fast(self, args: tuple, kwargs: dict) -> bool:
@@ -874,63 +876,24 @@ class BoundFunction:
         self._borrowed.clear()  # the checked path writes every slot again
         return False
 
-    def _free_params(self) -> None:
-        view = self._params_view
-        for ptr, offset in self._owned_slots:
-            _val_delete(ptr)
-            view[offset] = _BOOL_KIND  # nothing left to free twice
-
-    @staticmethod
-    def _raise(error: int):
-        exc = WasmtimeError._from_ptr(ctypes.cast(error, ctypes.POINTER(ffi.wasmtime_error_t)))
-        from wasmtime.component._enter import maybe_raise_last_exn
-
-        maybe_raise_last_exn()  # a Python exception from a host import, raised as itself
-        raise exc
-
     def _call_with_fresh_buffers(self, checked: list, result_objects: bool):
-        n = len(checked)
-        params = (ffi.wasmtime_component_val_t * n)() if n else None
+        params = capi.ValSlots(len(checked))
+        results = capi.ValSlots(self._result_slots.n)
         for i, lower in enumerate(self._lowerers):
             lower(checked[i], params[i])
-        result = ffi.wasmtime_component_val_t() if self.result is not None else None
-        context = self.store._context()
         try:
-            error = ffi.wasmtime_component_func_call(byref(self.func._func), context, params, n,
-                                                     byref(result) if result is not None else None,
-                                                     1 if result is not None else 0)
+            error = capi.func_call(self._func_ptr, self._context_ptr, ctypes.c_void_p(params.address),
+                                   ctypes.c_size_t(params.n), ctypes.c_void_p(results.address),
+                                   ctypes.c_size_t(results.n))
         finally:
-            for i in self.frees:
-                ffi.wasmtime_component_val_delete(byref(params[i]))
+            params.free(self.frees)
         if error:
-            exc = WasmtimeError._from_ptr(error)
-            from wasmtime.component._enter import maybe_raise_last_exn
-
-            maybe_raise_last_exn()
-            raise exc
+            capi.raise_call_error(error)
         try:
-            value = self.result.lift(result) if result is not None else None
+            value = self.result.lift(results[0]) if results.n else None
         finally:
-            if result is not None:
-                ffi.wasmtime_component_val_delete(byref(result))
-        if self._unwrap and not result_objects:
-            if isinstance(value, V.Err):
-                raise self._guest_error(value.value)
-            return value.value
-        return value
+            results.free(range(results.n))
+        return self.returned(value, result_objects)
 
 
-def _raw(name: str):
-    """A C function of wasmtime's library called with ready ``c_void_p`` / ``c_size_t`` arguments,
-    skipping the per-argument type conversion of wasmtime-py's declared prototypes."""
-    fn = ffi.dll[name]  # a fresh function object: wasmtime-py's own keeps its argtypes
-    fn.restype = ctypes.c_void_p
-    fn.argtypes = None
-    return fn
-
-
-_func_call = _raw("wasmtime_component_func_call")  # post-return runs inside it (wasmtime >= 43)
-_val_delete = _raw("wasmtime_component_val_delete")
-_VAL_SIZE = ctypes.sizeof(ffi.wasmtime_component_val_t)
-_BOOL_KIND = _KIND["bool"]
-
+_FIRST = (0,)

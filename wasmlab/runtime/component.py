@@ -5,6 +5,11 @@ capabilities, exports with signatures, the WIT).  Its exports are attributes wit
 (``shop.pricing.total(items, "gold")``) and are also reachable by their full WIT names
 (``shop["acme:shop/pricing@0.1.0"]["total"]``, ``shop.export("pricing#total")``).
 
+Item access is the unambiguous one: ``app["run"]`` is always the export ``run``, while
+``app.run`` is the component's own method.  An export named like one of the component's own
+attributes (``run``, ``call``, ``name``, ...) is only reachable by item access; the summary
+lists such exports, and the colliding methods name item access when they are misused.
+
 Calls run in an instance the component keeps; a trap discards it, so the next call gets a
 fresh one.  ``instantiate()`` gives instances of your own.
 """
@@ -20,23 +25,15 @@ import wasmtime
 from wasmtime import component as wc
 
 from wasmlab import views
-from wasmlab.capabilities import CAPABILITIES, Grants, Limits, denial_hint, group_imports, sockets_available
+from wasmlab.capabilities import CAPABILITIES, Grants, Limits, denial_hint, group_imports
 from wasmlab.errors import ArgumentError, GuestExit, LoadError, WasmlabError
-from wasmlab.runtime import codecs, engines, host_imports, usage
+from wasmlab.runtime import capi, codecs, engines, host_imports, usage, wasmtime_command
 from wasmlab.toolchain import cache
-from wasmlab.values import Resource
+from wasmlab.values import Resource, py_name
 from wasmlab.views import Displayable
 from wasmlab.wittypes import Function, Interface, Resolve, ResourceT, World, WorldItem
 
 __all__ = ["Component", "Instance", "load"]
-
-
-def _py_name(wit_name: str) -> str:
-    return wit_name.replace("-", "_")
-
-
-def _camel(name: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in name.split("-") if part)
 
 
 def _short(key: str) -> str:
@@ -64,6 +61,7 @@ class Component(Displayable):
         self._last_fuel: int | None = None
         self._last_usage = None  # (Usage, Grants) of the last call or run
         self._last_call: tuple | None = None  # (callable, args, kwargs): see last_action
+        self.async_spares: list[Instance] = []  # instances for async calls made while the default one was busy
 
     @property
     def last_action(self):
@@ -123,6 +121,10 @@ class Component(Displayable):
             lines.extend(_item_lines(self.imports[k]) for k in others)
         lines.append("exports:")
         lines.extend(_item_lines(item) for item in self.user_exports.values())
+        shadowed = self.shadowed_exports
+        if shadowed:
+            lines.append(f"named like {self.name}'s own attributes, so reachable only by item access: "
+                         + ", ".join(f'{self.name}["{n}"]' for n in shadowed))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -225,8 +227,25 @@ class Component(Displayable):
         for key, item in self.user_exports.items():
             if item.kind == "type":
                 continue
-            names.setdefault(_py_name(_short(key)), item)
+            names.setdefault(py_name(_short(key)), item)
         return names
+
+    @functools.cached_property
+    def shadowed_exports(self) -> list[str]:
+        """Exports named like one of the component's own attributes (``run``, ``call``, ...):
+        ``app.run`` is the method, ``app["run"]`` the export."""
+        own = {n for n, v in vars(self).items() if not isinstance(v, (ExportedFunction, ExportedInterface))}
+        # a WASI export (wasi:cli/run, wasi:http/handler) is what the methods of its name run
+        return sorted(name for name, item in self._namespace.items()
+                      if (hasattr(type(self), name) or name in own) and not item.key.startswith("wasi:"))
+
+    def _shadowed(self, name: str) -> WasmlabError | None:
+        """The error for a method used as if it were the export of the same name, if there is one."""
+        if name not in self._namespace:
+            return None
+        return WasmlabError(f"`{name}` is also an export of {self.name}: call it as {self.name}[\"{name}\"](...)",
+                            hint=f"{self.name}.{name} is the component's own method; item access always "
+                                 f"means an export")
 
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._namespace))
@@ -256,6 +275,8 @@ class Component(Displayable):
 
     def export(self, target: str) -> "ExportedFunction":
         """An export by ``func``, ``iface#func`` or ``ns:pkg/iface@ver#func``."""
+        if not isinstance(target, str):  # export(4): the export named `export` called as the method
+            raise self._shadowed("export") or ArgumentError(f"export() takes an export's name, got {target!r}")
         iface, sep, func = target.rpartition("#")
         if not sep:
             item = self.exports.get(target)
@@ -284,6 +305,8 @@ class Component(Displayable):
 
     def call(self, target: str, *args, **kwargs):
         """Call an export by name (see :meth:`export`)."""
+        if not isinstance(target, str):  # call(1, 2): the export named `call` called as the method
+            raise self._shadowed("call") or ArgumentError(f"call() takes an export's name first, got {target!r}")
         return self.export(target)(*args, **kwargs)
 
     def push(self, reference: str, *, annotations: dict | None = None, **options):
@@ -303,18 +326,14 @@ class Component(Displayable):
         """
         run_key = next((k for k in self.exports if k.split("@")[0] == "wasi:cli/run"), None)
         if run_key is None:
-            raise WasmlabError(f"component {self.name} is not a command: it does not export wasi:cli/run",
-                               hint="call its exported functions instead")
+            raise self._shadowed("run") or WasmlabError(
+                f"component {self.name} is not a command: it does not export wasi:cli/run",
+                hint="call its exported functions instead")
         self.last_action = lambda: self.run(*args, stdin=stdin, echo=echo)
         if "@0.3" in run_key:  # no WASI 0.3 host in wasmtime-py yet: the wasmtime CLI runs it
-            from wasmlab.runtime.wasmtime_command import run_command
-
-            return run_command(self, *args, stdin=stdin, echo=echo)
-        if self.grants.network:  # sockets: the wasmtime CLI runs it when wasmtime-py cannot open them
-            from wasmlab.runtime.wasmtime_command import run_with_sockets, sockets_need_cli
-
-            if sockets_need_cli(self.grants):
-                return run_with_sockets(self, *args, stdin=stdin, echo=echo)
+            return wasmtime_command.run_command(self, *args, stdin=stdin, echo=echo)
+        if wasmtime_command.sockets_need_cli(self.grants):
+            return wasmtime_command.run_with_sockets(self, *args, stdin=stdin, echo=echo)
         grants = self.grants.with_args(self.name, *args)
         if stdin is not None:
             grants = grants.with_stdin(stdin)
@@ -356,10 +375,10 @@ class ExportedInterface:
         self._interface: Interface = item.interface
 
     def _functions(self) -> dict[str, Function]:
-        return {_py_name(name): fn for name, fn in self._interface.functions.items() if fn.kind == "freestanding"}
+        return {py_name(name): fn for name, fn in self._interface.functions.items() if fn.kind == "freestanding"}
 
     def _resources(self) -> dict[str, ResourceT]:
-        return {_camel(name): ty for name, ty in self._interface.types.items() if isinstance(ty, ResourceT)}
+        return {host_imports.class_name(name): ty for name, ty in self._interface.types.items() if isinstance(ty, ResourceT)}
 
     def __dir__(self):
         return sorted(self._functions()) + sorted(self._resources())
@@ -407,7 +426,7 @@ class ResourceFactory:
     def __getattr__(self, name: str):
         if name.startswith("_"):
             raise AttributeError(name)
-        statics = {_py_name(n): fn for n, fn in self.resource.statics.items()}
+        statics = {py_name(n): fn for n, fn in self.resource.statics.items()}
         if name not in statics:
             raise AttributeError(f"resource {self.resource.name} has no static function {name!r}")
         fn = statics[name]
@@ -415,11 +434,6 @@ class ResourceFactory:
 
     def __repr__(self) -> str:
         return f"<resource {self.resource.name} of {self._key}>"
-
-
-def _sockets_need_cli(grants: Grants) -> bool:
-    # wasmtime-py cannot open sockets: a call granted them runs in the wasmtime CLI instead
-    return grants.network and not sockets_available()
 
 
 class ExportedFunction:
@@ -445,10 +459,8 @@ class ExportedFunction:
             return call_export(self, args, kwargs)
         component = self._component
         component._last_call = (self, args, kwargs)
-        if component.grants.network and _sockets_need_cli(component.grants):
-            from wasmlab.runtime.wasmtime_command import call_with_sockets
-
-            return call_with_sockets(component, self.name, *self._positional(args, kwargs))
+        if component.grants.network and wasmtime_command.sockets_need_cli(component.grants):
+            return wasmtime_command.call_with_sockets(component, self.name, *self._positional(args, kwargs))
         instance = component._instance
         if instance is None or instance.poisoned:
             instance = component._default_instance()
@@ -456,7 +468,7 @@ class ExportedFunction:
         return instance.invoke(bound, args, kwargs)
 
     def _positional(self, args: tuple, kwargs: dict) -> tuple:
-        names = [_py_name(name) for name, _ in self.function.params]
+        names = [py_name(name) for name, _ in self.function.params]
         unknown = sorted(set(kwargs) - set(names))
         if unknown:
             raise ArgumentError(f"{self.name} has no parameter {unknown[0]!r}",
@@ -481,10 +493,9 @@ class ExportedFunction:
 
             return call_export(self, args, kwargs, result_objects=True)
         self._component._last_call = (self.result, args, kwargs)
-        if _sockets_need_cli(self._component.grants):
-            from wasmlab.runtime.wasmtime_command import call_with_sockets
-
-            return call_with_sockets(self._component, self.name, *self._positional(args, kwargs), result=True)
+        if wasmtime_command.sockets_need_cli(self._component.grants):
+            return wasmtime_command.call_with_sockets(self._component, self.name, *self._positional(args, kwargs),
+                                                      result=True)
         return self._component._default_instance().call(self.path, self.function, args, kwargs,
                                                         result_objects=True)
 
@@ -499,9 +510,11 @@ class Instance:
         self.limits = limits
         self.output = engines.GuestOutput(echo=echo)
         self.poisoned = False
+        self.busy = False  # an async call runs in it (a store runs one call at a time)
+        self.epoch_key: int | None = None  # its key for the async calls' epoch callback, once it has one
         self.store = engines.new_store(limits)
         self.fuel_consumed: int | None = None  # by the last call, when it ran with a fuel budget
-        self.store.set_wasi(grants.wasi_config(self.output))
+        self.store.set_wasi(capi.wasi_config(grants, self.output))
         self._fuel = limits.fuel is not None
         self._kind = engines.EngineKind.for_limits(limits)
         compiled = component.compiled(self._kind)
@@ -581,14 +594,7 @@ class Instance:
         if self.poisoned:
             raise self._poisoned_error()
         mark = len(self.output.stderr)
-        if self._fuel:
-            self.store.set_fuel(self.limits.fuel)  # every call gets the whole budget
-        if self._metered:
-            used = self.meter.start()
-            self.component._last_usage = (used, self.grants)
-        else:  # nothing this instance could count: no fresh record per call
-            used = None
-            self.component._last_usage = self._nothing_metered
+        used = self.begin_call()
         self.host_resources.context = self.store  # for handles to Python-implemented resources
         guard = self.guard
         quick = guard.enter()
@@ -597,7 +603,7 @@ class Instance:
                 return bound.call(args, kwargs, result_objects)
             finally:
                 if self._accounting:
-                    self._account(used)
+                    self.end_call(used)
                 if not quick:
                     guard.exit()  # raises KeyboardInterrupt for a Ctrl-C it held back
         except wasmtime.ExitTrap as exc:
@@ -609,10 +615,24 @@ class Instance:
             self.poisoned = True  # stopped mid-call: the next call gets a fresh instance
             raise
 
-    def _account(self, used) -> None:
+    def begin_call(self):
+        """Before a call (sync or async): the whole fuel budget again, and a fresh usage record
+        (None when this instance meters nothing)."""
+        if self._fuel:
+            self.store.set_fuel(self.limits.fuel)  # every call gets the whole budget
+        if self._metered:
+            used = self.meter.start()
+            self.component._last_usage = (used, self.grants)
+            return used
+        self.component._last_usage = self._nothing_metered  # nothing to count: no fresh record per call
+        return None
+
+    def end_call(self, used, *, fuel: bool = True) -> None:
+        """After a call: the files it touched go into ``used``, the fuel it consumed is kept
+        (``fuel=False``: the store was abandoned midway)."""
         if self._watching_files:
             used.merge_files(self._files.drain())
-        if self._fuel:
+        if self._fuel and fuel:
             self.fuel_consumed = self.limits.fuel - self.store.get_fuel()
             self.component._last_fuel = self.fuel_consumed
 

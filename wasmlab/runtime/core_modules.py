@@ -14,8 +14,9 @@ import wasmtime
 
 from wasmlab.capabilities import Grants, Limits
 from wasmlab.errors import ArgumentError, LoadError, WasmlabError
-from wasmlab.runtime import engines
+from wasmlab.runtime import capi, engines
 from wasmlab.views import Displayable
+from wasmlab.wittypes import INT_RANGES
 
 __all__ = ["CoreModule", "load_module"]
 
@@ -64,14 +65,14 @@ class CoreModule(Displayable):
     def __repr__(self) -> str:
         return self.summary()
 
-    def _instantiate(self, output: engines.GuestOutput):
+    def _instantiate(self, output: engines.GuestOutput, grants: Grants):
         kind = engines.EngineKind.for_limits(self.limits)
         store = engines.new_store(self.limits)
         linker = wasmtime.Linker(engines.engine(kind))
         if self.is_wasi:
             linker.define_wasi()
             # WASI preview 1 has no sockets: a network grant means nothing to a core module
-            store.set_wasi(dataclasses.replace(self.grants, network=False).wasi_config(output))
+            store.set_wasi(capi.wasi_config(dataclasses.replace(grants, network=False), output))
         try:
             return store, linker.instantiate(store, self.compiled(kind))
         except wasmtime.WasmtimeError as exc:
@@ -98,7 +99,7 @@ class CoreModule(Displayable):
         for i, (value, param) in enumerate(zip(args, params)):
             _check_core_value(export, i, value, param)
         output = engines.GuestOutput()
-        store, instance = self._instantiate(output)
+        store, instance = self._instantiate(output, self.grants)
         func = instance.exports(store)[export]
         try:
             with engines.StoreGuard(store, self.limits) as guard, self._metered(store):
@@ -116,11 +117,7 @@ class CoreModule(Displayable):
         if stdin is not None:
             grants = grants.with_stdin(stdin)
         output = engines.GuestOutput(echo=echo)
-        saved, self.grants = self.grants, grants
-        try:
-            store, instance = self._instantiate(output)
-        finally:
-            self.grants = saved
+        store, instance = self._instantiate(output, grants)
         start = instance.exports(store)["_start"]
         exit_code = 0
         try:
@@ -132,7 +129,6 @@ class CoreModule(Displayable):
             raise engines.trap_from(exc, function="_start", stderr=output.stderr_text(), limits=self.limits,
                                     guard=guard) from None
         return engines.RunResult(exit_code, output.stdout.decode("utf-8", "replace"), output.stderr_text())
-
 
     @contextlib.contextmanager
     def _metered(self, store):
@@ -154,10 +150,11 @@ def _describe(ty) -> str:
 def _check_core_value(export: str, index: int, value, param: wasmtime.ValType) -> None:
     kind = str(param)
     if kind in ("i32", "i64"):
-        bits = 32 if kind == "i32" else 64
+        bits = kind[1:]
         if not isinstance(value, int) or isinstance(value, bool):
             raise ArgumentError(f"{export}: argument {index + 1} must be an int for {kind}, got {type(value).__name__}")
-        if not -(1 << (bits - 1)) <= value < (1 << bits):
+        # core integers have no sign: signed and unsigned readings both fit
+        if not INT_RANGES[f"s{bits}"][0] <= value < INT_RANGES[f"u{bits}"][1]:
             raise ArgumentError(f"{export}: argument {index + 1} = {value} does not fit in {kind}")
     elif kind in ("f32", "f64") and not isinstance(value, (int, float)):
         raise ArgumentError(f"{export}: argument {index + 1} must be a number for {kind}")

@@ -8,7 +8,6 @@ call starts from a fresh instance instead of a poisoned one.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import hashlib
 import itertools
@@ -27,11 +26,12 @@ from wasmtime import component as wc
 
 from wasmlab.errors import LoadError, Trap
 from wasmlab.progress import Progress
+from wasmlab.runtime import capi
 from wasmlab.toolchain import cache
 from wasmlab.views import Displayable
 
 __all__ = ["EngineKind", "engine", "engine_tag", "compile_component", "new_store", "StoreGuard", "watch_interrupts",
-           "trap_from", "GuestOutput", "RunResult"]
+           "trap_from", "timeout_trap", "GuestOutput", "RunResult"]
 
 # far beyond any real run: the deadline only matters once a limit or an interrupt bumps the epoch
 _NO_DEADLINE = 1 << 62
@@ -75,16 +75,8 @@ def _new_engine(kind: EngineKind) -> wasmtime.Engine:
     config.epoch_interruption = kind.interruptible
     config.wasm_component_model = True
     config.consume_fuel = kind.fuel
-    _enable_component_model_async(config)
+    capi.enable_component_model_async(config)
     return wasmtime.Engine(config)
-
-
-def _enable_component_model_async(config: wasmtime.Config) -> None:
-    from wasmtime import _ffi as ffi
-
-    setter = getattr(ffi, "wasmtime_config_wasm_component_model_async_set", None)
-    if setter is not None:
-        setter(config.ptr(), True)
 
 
 @functools.lru_cache(maxsize=8)
@@ -247,7 +239,7 @@ class StoreGuard:
     __slots__ = ("context", "limits", "quick", "armed", "expired", "quiet_sigint", "_stack")
 
     def __init__(self, store: wasmtime.Store, limits):
-        self.context = ctypes.cast(store._context(), ctypes.c_void_p)
+        self.context = capi.store_context(store)
         self.limits = limits
         self.quick = limits.interruptible and limits.timeout is None
         self.armed = -1  # the bump count the deadline was armed at; -1: not armed
@@ -402,16 +394,7 @@ def _time_limits() -> _TimeLimits:
 _MAIN_THREAD = threading.main_thread().ident
 
 
-def _c_set_epoch_deadline():
-    from wasmtime import _ffi as ffi
-
-    fn = ffi.dll["wasmtime_context_set_epoch_deadline"]  # fresh function object, ours to declare
-    fn.argtypes = [ctypes.c_void_p, ctypes.c_uint64]
-    fn.restype = None
-    return fn
-
-
-_set_epoch_deadline = _c_set_epoch_deadline()
+_set_epoch_deadline = capi.set_epoch_deadline
 
 
 class RunResult(Displayable):
@@ -448,12 +431,6 @@ class GuestOutput:
             sys.stderr.write(data.decode("utf-8", errors="replace"))
             sys.stderr.flush()
 
-    def wasi_config(self) -> wasmtime.WasiConfig:
-        config = wasmtime.WasiConfig()
-        config.stdout_custom = self.on_stdout
-        config.stderr_custom = self.on_stderr
-        return config
-
     def stderr_text(self) -> str:
         return self.stderr.decode("utf-8", errors="replace")
 
@@ -486,8 +463,7 @@ def trap_from(exc: wasmtime.WasmtimeError, *, function: str = "", stderr: str = 
         return Trap(f"the fuel budget of {limits.fuel:,} was used up{where}", trap_kind="fuel",
                     hint="raise it with Limits(fuel=...) or --fuel; fuel counts Wasm instructions")
     if guard is not None and guard.expired and "interrupt" in text:
-        return Trap(f"the time limit of {limits.timeout:g} s was reached{where}", trap_kind="timeout",
-                    hint="raise it with Limits(timeout=...) or --timeout, or look for an endless loop")
+        return timeout_trap(limits.timeout, where)
     if limits is not None and limits.max_memory is not None and _looks_out_of_memory(text, stderr):
         return Trap(f"the memory limit of {_size(limits.max_memory)} was reached{where}", trap_kind="memory",
                     hint="raise it with Limits(max_memory=...) or --max-memory", stderr=stderr)
@@ -512,6 +488,12 @@ def trap_from(exc: wasmtime.WasmtimeError, *, function: str = "", stderr: str = 
     elif kind == "stack overflow":
         hint = "deep or endless recursion"
     return Trap(message, trap_kind=kind, backtrace=_interesting_frames(frames), stderr=stderr, hint=hint)
+
+
+def timeout_trap(timeout: float, where: str = "") -> Trap:
+    """The trap of a call or run stopped at its time limit (``where``: " in func")."""
+    return Trap(f"the time limit of {timeout:g} s was reached{where}", trap_kind="timeout",
+                hint="raise it with Limits(timeout=...) or --timeout, or look for an endless loop")
 
 
 def _guest_exception(stderr: str) -> str | None:

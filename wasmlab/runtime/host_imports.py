@@ -16,16 +16,14 @@ import ctypes
 import itertools
 
 import wasmtime
-from wasmtime import _ffi as ffi
 from wasmtime.component import ResourceHost, ResourceType
-from wasmtime.component._enter import catch_exceptions
 
 from wasmlab.errors import LinkError, WasmlabError
-from wasmlab.runtime import codecs
+from wasmlab.runtime import capi, codecs
 from wasmlab.values import py_name
 from wasmlab.wittypes import ResourceT
 
-__all__ = ["define_host_imports", "link_error", "missing_imports", "HostError", "HostResources"]
+__all__ = ["define_host_imports", "link_error", "missing_imports", "HostError", "HostResources", "class_name"]
 
 
 class HostError(WasmlabError):
@@ -61,7 +59,7 @@ class HostResources:
             self.objects[rep] = obj
         type_id = self.type_ids[resource]
         host = ResourceHost.own(rep, type_id) if owned else ResourceHost.borrow(rep, type_id)
-        return host.to_any(self.context)._consume()
+        return capi.host_resource_to_any(host, self.context)
 
     def lift(self, resource: ResourceT, handle, *, owned: bool):
         rep = handle.to_host(self.context).rep
@@ -86,12 +84,7 @@ class _HostFunction:
     def __init__(self, impl, function, name: str, binder: "_Binder"):
         self.impl = impl
         self.name = name
-        # a stream or future reaching a Python host function aborts wasmtime: refuse it at link time
-        for where, ty in [(f"parameter {p} of host function {name}", t) for p, t in function.params] + \
-                [(f"the result of host function {name}", function.result)]:
-            found = codecs._crosses_boundary(ty)
-            if found is not None:
-                raise codecs.refuse_host_boundary(where, found)
+        codecs.refuse_streams(function, f"host function {name}")  # at link time, before the guest runs
         self.resources = binder.host_resources
         self.params = [codecs.codec(t, binder) for _, t in function.params]
         self.result = codecs.codec(function.result, binder) if function.result is not None else None
@@ -128,9 +121,9 @@ _DESTRUCTORS: dict[int, tuple[HostResources, ResourceT]] = {}
 _handles = itertools.count(1)
 
 
-@ffi.wasmtime_component_func_callback_t
+@capi.host_callback
 def _trampoline(idx, context, _ty, args, nargs, results, _nresults):  # type: ignore[misc]
-    return catch_exceptions(context, lambda store: _HOST_FUNCTIONS[idx or 0].invoke(store, args, nargs, results))
+    return capi.catch_exceptions(context, lambda store: _HOST_FUNCTIONS[idx or 0].invoke(store, args, nargs, results))
 
 
 @ctypes.CFUNCTYPE(None, ctypes.c_void_p)
@@ -139,10 +132,10 @@ def _finalize(idx):  # type: ignore[misc]
         _HOST_FUNCTIONS.pop(idx or 0, None)
 
 
-@ffi.wasmtime_component_resource_destructor_t
+@capi.destructor_callback
 def _destructor(idx, context, rep):  # type: ignore[misc]
     resources, _resource = _DESTRUCTORS[idx or 0]
-    return catch_exceptions(context, lambda _store: resources.destroyed(rep))
+    return capi.catch_exceptions(context, lambda _store: resources.destroyed(rep))
 
 
 @ctypes.CFUNCTYPE(None, ctypes.c_void_p)
@@ -154,41 +147,33 @@ def _finalize_destructor(idx):  # type: ignore[misc]
 def _add_func(linker_instance, name: str, host: _HostFunction) -> None:
     handle = next(_handles)
     _HOST_FUNCTIONS[handle] = host
-    encoded = name.encode("utf-8")
-    error = ffi.wasmtime_component_linker_instance_add_func(
-        linker_instance.ptr(), ctypes.create_string_buffer(encoded), len(encoded), _trampoline, handle, _finalize)
-    if error:
-        raise wasmtime.WasmtimeError._from_ptr(error)
+    capi.link_host_func(linker_instance, name, _trampoline, handle, _finalize)
 
 
 def _add_resource(linker_instance, resource: ResourceT, cls, resources: HostResources) -> None:
     ty = resources.define(resource, cls)
     handle = next(_handles)
     _DESTRUCTORS[handle] = (resources, resource)
-    encoded = resource.name.encode("utf-8")
-    error = ffi.wasmtime_component_linker_instance_add_resource(
-        linker_instance.ptr(), ctypes.create_string_buffer(encoded), len(encoded), ty.ptr(), _destructor, handle,
-        _finalize_destructor)
-    if error:
-        raise wasmtime.WasmtimeError._from_ptr(error)
+    capi.link_host_resource(linker_instance, resource.name, ty, _destructor, handle, _finalize_destructor)
 
 
 def _provider(imports: dict, key: str):
     short = key.split("/")[-1].split("@")[0] if "/" in key else key
-    for name in (key, key.split("@")[0], short, short.replace("-", "_")):
+    for name in (key, key.split("@")[0], short, py_name(short)):
         if name in imports:
             return imports[name]
     return None
 
 
 def _member(provider, wit_name: str):
-    names = (wit_name, py_name(wit_name), _camel(wit_name))
+    names = (wit_name, py_name(wit_name), class_name(wit_name))
     if isinstance(provider, dict):
         return next((provider[n] for n in names if n in provider), None)
     return next((getattr(provider, n) for n in names if getattr(provider, n, None) is not None), None)
 
 
-def _camel(name: str) -> str:
+def class_name(name: str) -> str:
+    """A WIT resource name as the Python class name that implements it: ``key-value`` -> ``KeyValue``."""
     return "".join(part[:1].upper() + part[1:] for part in name.split("-") if part)
 
 
@@ -224,7 +209,7 @@ def missing_imports(component, imports: dict) -> list[str]:
         elif item.interface is not None:
             for resource in _interface_resources(item.interface):
                 if provider is None or _member(provider, resource.name) is None:
-                    missing.append(f"{key}: resource {resource.name} (a Python class {_camel(resource.name)})")
+                    missing.append(f"{key}: resource {resource.name} (a Python class {class_name(resource.name)})")
             for name, fn in item.interface.functions.items():
                 if fn.kind != "freestanding":
                     if provider is not None and _member(provider, fn.resource.name) is not None \

@@ -30,10 +30,15 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wasmlab.errors import ToolError, Trap, WasmlabError
+from wasmlab import wave
+from wasmlab.capabilities import SOCKETS_UNAVAILABLE, CapabilityReport, denial_hint, sockets_available
+from wasmlab.errors import ArgumentError, ToolError, Trap, WasmlabError
 from wasmlab.progress import Progress
+from wasmlab.runtime import codecs, usage
+from wasmlab.runtime.engines import GuestOutput, RunResult, timeout_trap
 from wasmlab.toolchain import cache
 from wasmlab.views import Displayable
+from wasmlab.wittypes import ResultT, unalias
 
 __all__ = ["wasmtime_cli", "is_wasi03", "wasmtime_flags", "precompile", "compile_for_this_host", "run_command",
            "serve", "Server", "HttpResponse", "sockets_need_cli",
@@ -195,10 +200,8 @@ def run_command(component, *args: str, grants=None, limits=None, stdin: str | by
                 echo: bool = True):
     """Run a ``wasi:cli/run@0.3`` command in the wasmtime CLI; its output streams into the cell.
 
-    Returns a :class:`~wasmlab.runtime.RunResult` (exit code, stdout, stderr).
+    Returns a :class:`~wasmlab.runtime.engines.RunResult` (exit code, stdout, stderr).
     """
-    from wasmlab.runtime.engines import GuestOutput, RunResult
-
     grants = grants if grants is not None else component.grants
     limits = limits if limits is not None else component.limits
     program = _precompiled(component, limits)
@@ -236,8 +239,7 @@ def run_command(component, *args: str, grants=None, limits=None, stdin: str | by
     stderr = output.stderr_text()
     if code != 0 and limits is not None and limits.timeout is not None and \
             ("interrupt" in stderr or time.monotonic() - started >= limits.timeout):
-        raise Trap(f"the time limit of {limits.timeout:g} s was reached in {component.name}", trap_kind="timeout",
-                   hint="raise it with Limits(timeout=...) or --timeout, or look for an endless loop")
+        raise timeout_trap(limits.timeout, f" in {component.name}")
     return RunResult(code, output.stdout.decode("utf-8", "replace"), stderr)
 
 
@@ -247,8 +249,6 @@ RAN_IN_CLI = "ran in the wasmtime CLI because wasmtime-py cannot open sockets"
 def sockets_need_cli(grants) -> bool:
     """Whether a run with ``grants`` must go through the wasmtime CLI: they switch sockets on
     and this wasmtime-py cannot open any."""
-    from wasmlab.capabilities import sockets_available
-
     return bool(grants.network) and not sockets_available()
 
 
@@ -256,12 +256,9 @@ def run_with_sockets(component, *args: str, stdin: str | bytes | None = None, ec
     """Run a command whose grants switch sockets on in the wasmtime CLI, with the grants and
     limits as its flags (``-S inherit-network,tcp,udp``, ``--dir``, ``--env``, ``-W ...``).
 
-    Returns a :class:`~wasmlab.runtime.RunResult` like an in-process run; its capability
+    Returns a :class:`~wasmlab.runtime.engines.RunResult` like an in-process run; its capability
     report says that the run happened in the CLI.  What the guest used is not measured there.
     """
-    from wasmlab.capabilities import SOCKETS_UNAVAILABLE, CapabilityReport
-    from wasmlab.runtime import usage
-
     try:
         wasmtime_cli()
     except ToolError:
@@ -287,11 +284,6 @@ def call_with_sockets(component, target: str, *args, result: bool = False, echo:
     ``result=True`` returns :class:`~wasmlab.values.Ok` / ``Err`` instead of raising
     :class:`~wasmlab.errors.GuestError` on ``err``, as ``.result(...)`` does in-process.
     """
-    from wasmlab import values, wave
-    from wasmlab.capabilities import denial_hint
-    from wasmlab.errors import ArgumentError, GuestError
-    from wasmlab.wittypes import ResultT, unalias
-
     exported = component.export(target)
     function = exported.function
     if function.is_async:
@@ -319,8 +311,7 @@ def call_with_sockets(component, target: str, *args, result: bool = False, echo:
         sys.stderr.write(stderr)
     if proc.returncode != 0:
         if limits.timeout is not None and ("interrupt" in failure or time.monotonic() - started >= limits.timeout):
-            raise Trap(f"the time limit of {limits.timeout:g} s was reached in {exported.name}", trap_kind="timeout",
-                       hint="raise it with Limits(timeout=...) or --timeout, or look for an endless loop")
+            raise timeout_trap(limits.timeout, f" in {exported.name}")
         causes = [line.strip() for line in failure.partition("Stack backtrace:")[0].splitlines()]
         cause = next((c.split(":", 1)[1].strip() for c in reversed(causes) if c[:1].isdigit() and ":" in c), "")
         raise Trap(f"{exported.name} failed in the wasmtime CLI" + (f": {cause}" if cause else
@@ -329,9 +320,7 @@ def call_with_sockets(component, target: str, *args, result: bool = False, echo:
         return None
     value = wave.parse(returned or "", function.result, origin="wasmtime --invoke")
     if isinstance(unalias(function.result), ResultT) and not result:
-        if isinstance(value, values.Err):
-            raise GuestError(value.value, function=exported.name)
-        return value.value
+        return codecs.unwrap_result(value, function.result, exported.name)
     return value
 
 
@@ -463,12 +452,8 @@ def _free_port() -> int:
 
 
 def serve(component, *, grants=None, limits=None, port: int | None = None, startup_timeout: float = 60) -> Server:
-    """Serve a ``wasi:http`` handler with ``wasmtime serve`` on 127.0.0.1 (a free port unless
-    ``port`` is given).  Use the result as a context manager, or call ``stop()``."""
-    from wasmlab.runtime.component import Component, load
-
-    if not isinstance(component, Component):
-        component = load(component)
+    """Serve a component's ``wasi:http`` handler with ``wasmtime serve`` on 127.0.0.1 (a free
+    port unless ``port`` is given).  Use the result as a context manager, or call ``stop()``."""
     if not any(k.split("@")[0] in ("wasi:http/handler", "wasi:http/incoming-handler") for k in component.exports):
         raise WasmlabError(f"component {component.name} exports no wasi:http handler",
                            hint="build it for a world that exports wasi:http/handler (e.g. include wasi:http/service@0.3.0)")
