@@ -19,10 +19,10 @@ from wasmlab import values as V
 from wasmlab.errors import ArgumentError, Location
 from wasmlab.values import KEYWORDS, format_float, quote_char, quote_string, spelled
 from wasmlab.wittypes import (
+    INT_RANGES,
     BorrowT,
     EnumT,
     FixedListT,
-    INT_RANGES,
     FlagsT,
     ListT,
     OptionT,

@@ -82,8 +82,8 @@ def _registry():
 def run_plug(socket: str, plugs: list[str], *, insecure: bool | None = None) -> bytes:
     """Plug the exports of ``plugs`` into the imports of ``socket`` (``wasmlab wac plug``); each
     may be a registry reference (``oci://...``)."""
-    from wasmlab.wac import plug_files  # its errors are WacErrors
     from wasmlab.toolchain import registry
+    from wasmlab.wac import plug_files  # its errors are WacErrors
 
     socket, *plugs = [str(registry.pull(p, insecure=insecure).path) if registry.is_reference(p) else p
                       for p in [socket, *plugs]]

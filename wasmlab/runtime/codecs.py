@@ -17,11 +17,11 @@ from wasmlab import values as V
 from wasmlab.errors import ArgumentError, GuestError, WasmlabError
 from wasmlab.runtime import capi
 from wasmlab.wittypes import (
+    INT_RANGES,
     BorrowT,
     EnumT,
     FixedListT,
     FlagsT,
-    INT_RANGES,
     FutureT,
     ListT,
     OptionT,

@@ -32,11 +32,12 @@ import http.cookiejar
 import json
 import os
 import re
-import tomllib
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+
+import tomllib
 
 from wasmlab.errors import RegistryError
 from wasmlab.toolchain import cache

@@ -22,13 +22,13 @@ from __future__ import annotations
 import re
 
 from wasmlab.wac._aggregate import TypeAggregator
-from wasmlab.wac._package import tool_message
 from wasmlab.wac._graph_errors import (
     GraphContainsCycle,
     ImplicitImportConflict,
     ImportTypeMergeConflict,
     ValidationFailure,
 )
+from wasmlab.wac._package import tool_message
 from wasmlab.wac._types import (
     AliasType,
     Borrow,

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from wasmlab.errors import WacError
 from wasmlab.wac._aggregate import are_semver_compatible
+from wasmlab.wac._binary import is_component
 from wasmlab.wac._graph import CompositionGraph
 from wasmlab.wac._graph_errors import GraphError
-from wasmlab.wac._binary import is_component
 from wasmlab.wac._package import Package, PackageError, raise_if_invalid
 from wasmlab.wac._types import SubtypeChecker, SubtypeError, with_causes
 
