@@ -17,6 +17,8 @@ __all__ = [
     "LoadError",
     "LinkError",
     "ArgumentError",
+    "UnknownExport",
+    "UnknownAttribute",
     "Trap",
     "GuestError",
     "GuestExit",
@@ -136,6 +138,20 @@ class ArgumentError(WasmlabError, TypeError):
     """A Python value does not fit the WIT type of a parameter (raised before entering Wasm)."""
 
     kind = "argument error"
+
+
+class UnknownExport(WasmlabError, KeyError):
+    """A name that is no export (``component["nope"]``, ``component.export("iface#nope")``); the
+    hint lists what exists.  A ``KeyError``, so ``in`` and ``.get``-style code keep working."""
+
+    kind = "unknown export"
+
+
+class UnknownAttribute(WasmlabError, AttributeError):
+    """``component.nope``, ``component.iface.nope``: the hint lists what exists.  An
+    ``AttributeError``, so ``hasattr`` and ``getattr(obj, name, default)`` keep working."""
+
+    kind = "unknown export"
 
 
 class Trap(WasmlabError):
