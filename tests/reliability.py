@@ -97,5 +97,8 @@ def run_child(script: str, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run ``script`` in a fresh Python with this package importable: a crash (a Rust panic's
     abort) is then a failing exit code, not a dead test run."""
     prelude = f"import sys\nsys.path.insert(0, {os.path.dirname(__file__)!r})\n"
-    return subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(script)], capture_output=True,
+    # leave as the wasmlab command does (wasmlab.cli): wasmtime's WASI worker threads can abort
+    # the process while the interpreter tears down around them, after the script is done
+    epilogue = "\nimport os\nsys.stdout.flush()\nsys.stderr.flush()\nos._exit(0)\n"
+    return subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(script) + epilogue], capture_output=True,
                           text=True, timeout=timeout, env=os.environ.copy(), stdin=subprocess.DEVNULL)
