@@ -54,7 +54,10 @@ _KIND = {name: getattr(ffi, f"WASMTIME_COMPONENT_{name.upper()}").value for name
 
 
 def _fail(path: str, ty: Type, value, why: str = "") -> ArgumentError:
-    shown = repr(value)
+    try:
+        shown = repr(value)
+    except Exception:  # noqa: BLE001 - a broken __repr__ must not hide the argument error
+        shown = f"<a {type(value).__name__}>"
     shown = shown if len(shown) <= 60 else shown[:57] + "..."
     return ArgumentError(f"{path} must be {ty.wit()}{why}, got {shown}")
 
