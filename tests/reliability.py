@@ -102,3 +102,67 @@ def run_child(script: str, timeout: float = 600) -> subprocess.CompletedProcess:
     epilogue = "\nimport os\nsys.stdout.flush()\nsys.stderr.flush()\nos._exit(0)\n"
     return subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(script) + epilogue], capture_output=True,
                           text=True, timeout=timeout, env=os.environ.copy(), stdin=subprocess.DEVNULL)
+
+
+def rss_bytes() -> int:
+    """This process's resident memory now (Linux: /proc/self/statm)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def soak(component, calls: int, instances: int) -> dict:
+    """``calls`` calls through ``component`` taking turns between successes, traps and refused
+    arguments, then ``instances`` fresh instances (each called once, then dropped).  Returns the
+    counts and what they took; raises AssertionError on any wrong result or wrong error."""
+    import time
+
+    from wasmlab.errors import ArgumentError, Trap
+
+    counts = {"ok": 0, "trap": 0, "refused": 0}
+    calc = component.calc
+    started = time.perf_counter()
+    for i in range(calls):
+        step = i % 10
+        if step == 3:
+            try:
+                calc.crash()
+            except Trap:
+                counts["trap"] += 1
+                continue
+            raise AssertionError("crash() returned")
+        if step in (6, 9):
+            try:
+                calc.norm({"x": 1}) if step == 6 else component.echo("\ud800")
+            except ArgumentError:
+                counts["refused"] += 1
+                continue
+            raise AssertionError("a wrong argument was accepted")
+        if step in (0, 4, 7):
+            assert calc.add(i, 1) == i + 1
+        elif step in (1, 5):
+            assert component.echo(f"call {i}") == f"call {i}"
+        else:
+            assert calc.count(range(i % 64)) == i % 64
+        counts["ok"] += 1
+    calls_seconds = time.perf_counter() - started
+    function = component.exports["counter"].function
+    started = time.perf_counter()
+    for _ in range(instances):
+        instance = component.instantiate()
+        assert instance.call(("counter",), function, (), {}) == 1
+        del instance
+    return {**counts, "calls_per_s": calls / calls_seconds,
+            "instances_per_s": instances / (time.perf_counter() - started)}
+
+
+def soak_memory(component, calls: int, instances: int) -> dict:
+    """:func:`soak` after a warm-up of a tenth of it: resident memory before and after."""
+    import gc
+
+    soak(component, max(calls // 10, 100), max(instances // 10, 10))
+    gc.collect()
+    before = rss_bytes()
+    figures = soak(component, calls, instances)
+    gc.collect()
+    after = rss_bytes()
+    return {**figures, "rss_before": before, "rss_after": after, "growth": after - before}
