@@ -608,16 +608,18 @@ class Instance:
         """Wait for the store; False when this thread holds it already (a host import calling
         back in: the call goes ahead, as without threads; or, when not ``calling`` Wasm, the
         async call this thread started)."""
+        if self._lock.acquire(False):
+            self._owner = threading.get_ident()
+            return True
         me = threading.get_ident()
         owner = self._owner
         if owner == me or (not calling and owner == (_ASYNC, me)):
             return False
-        if not self._lock.acquire(False):
-            if self._owner == (_ASYNC, me):  # waiting would block the event loop that ends it
-                raise WasmlabError(f"an async call is running in this instance of {self.component.name}",
-                                   hint="await it first, or call through the component "
-                                        "(concurrent async calls get instances of their own)")
-            self._lock.acquire()
+        if owner == (_ASYNC, me):  # waiting would block the event loop that ends it
+            raise WasmlabError(f"an async call is running in this instance of {self.component.name}",
+                               hint="await it first, or call through the component "
+                                    "(concurrent async calls get instances of their own)")
+        self._lock.acquire()
         self._owner = me
         return True
 
