@@ -20,7 +20,8 @@ from wasmlab.capabilities import MAX_FUEL, MAX_MEMORY, DirGrant, parse_size
 from wasmlab.cli.main import main as cli_main
 from wasmlab.errors import ArgumentError, UnknownAttribute, UnknownExport, WasmlabError
 
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FAST = settings(max_examples=150, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +132,8 @@ def test_malformed_environment_and_other_grants_are_refused(make, words):
     assert words in info.value.message
 
 
-@given(name=st.text(max_size=12), value=st.one_of(st.text(max_size=12), st.integers(), st.none(), st.binary(max_size=4)))
+@given(name=st.text(max_size=12),
+       value=st.one_of(st.text(max_size=12), st.integers(), st.none(), st.binary(max_size=4)))
 @FAST
 def test_any_environment_entry_is_granted_exactly_or_refused_clearly(name, value):
     good = (isinstance(value, str) and name != "" and "=" not in name and "\0" not in name and "\0" not in value)
@@ -313,7 +315,7 @@ def test_unknown_names_keep_hasattr_in_and_getattr_working(rel):
 
 
 @given(st.text(max_size=20))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 def test_any_export_name_is_found_or_refused_as_unknown(name):
     c = _names_component()
     known = {"add", "echo", "counter", "crash", "spin", "count", "norm", "mask", "kind", "hue", "grow"}
@@ -395,11 +397,12 @@ def test_a_long_list_from_a_sized_iterable_still_passes(rel):
     assert rel.calc.count(x for x in range(1000)) == 1000  # a finite generator is fine
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5) | st.binary(max_size=5),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(inner.filter(lambda v: v is None or
-                    isinstance(v, (int, str, bytes, bool, float))), inner, max_size=3) | st.tuples(inner, inner),
-                    max_leaves=8))
-@settings(max_examples=300, deadline=None)
+_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5) | st.binary(max_size=5)
+
+
+@given(st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.tuples(inner, inner)
+                    | st.dictionaries(_SCALARS, inner, max_size=3), max_leaves=8))
+@settings(max_examples=300, deadline=None, database=None)
 def test_any_python_value_is_accepted_or_refused_as_an_argument_error(value):
     c = _names_component()
     for call in (c.calc.norm, c.calc.mask, c.calc.kind, c.calc.hue, c.calc.count, c.echo):

@@ -163,13 +163,14 @@ class DirGrant:
         if not os.path.isdir(host):
             problem = "is not a directory" if os.path.exists(host) else "does not exist"
             raise ArgumentError(f"cannot grant {host!r}: it {problem}",
-                                hint="grant an existing directory (create it first, or grant the folder a file is "
-                                     "in)")
+                                hint="grant an existing directory (create it first, or grant the folder "
+                                     "a file is in)")
         guest = _path_text(self.guest, "the guest path")
         if not guest.startswith("/"):
+            rooted = "/" + (guest.lstrip("./") or "data")
             raise ArgumentError(f"the guest path {guest!r} is not absolute",
-                                hint=f"say where the guest sees it, from the root: --dir {host}::/{guest.lstrip('./') or 'data'}"
-                                     f" or Grants().with_dir({host!r}, '/{guest.lstrip('./') or 'data'}')")
+                                hint=f"say where the guest sees it, from the root: --dir {host}::{rooted} "
+                                     f"or Grants().with_dir({host!r}, {rooted!r})")
         _check_bool(self.read_only, "read_only")
         object.__setattr__(self, "host", host)
         object.__setattr__(self, "guest", posixpath.normpath(guest).replace("//", "/"))
@@ -216,7 +217,8 @@ class Grants:
         pairs = []
         for pair in env:
             if not isinstance(pair, tuple) or len(pair) != 2:
-                raise ArgumentError(f"env holds {pair!r}, not a (name, value) pair", hint="Grants(env={'NAME': 'value'})")
+                raise ArgumentError(f"env holds {pair!r}, not a (name, value) pair",
+                                    hint="Grants(env={'NAME': 'value'})")
             name = _check_env_name(pair[0])
             pairs.append((name, _check_env_value(name, pair[1])))
         object.__setattr__(self, "env", tuple(pairs))
@@ -240,7 +242,8 @@ class Grants:
         """``value`` if it is a :class:`Grants`; anything else is refused with the fix."""
         if not isinstance(value, Grants):
             raise ArgumentError(f"{what} must be a wasmlab.Grants, not {_type_name(value)}: {value!r:.60}",
-                                hint="Grants().with_dir('data', '/data').with_env(NAME='value'); Grants() grants nothing")
+                                hint="Grants().with_dir('data', '/data').with_env(NAME='value'); "
+                                     "Grants() grants nothing")
         return value
 
     def with_dir(self, host: str | os.PathLike, guest: str | None = None, *, read_only: bool = False) -> "Grants":

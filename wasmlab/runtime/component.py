@@ -403,8 +403,9 @@ class ExportedInterface:
         else:
             fn = self._functions().get(name)
             if fn is None:
+                known = sorted(self._functions()) + sorted(self._resources())
                 raise UnknownAttribute(f"{self._item.key} has no function {name!r}",
-                                       hint=f"it has: {', '.join(sorted(self._functions()) + sorted(self._resources())) or 'nothing'}")
+                                       hint=f"it has: {', '.join(known) or 'nothing'}")
             found = ExportedFunction(self._component, (self._item.key, fn.name), fn)
         self.__dict__[name] = found  # found directly next time: no lookup per call
         return found
