@@ -610,9 +610,9 @@ class Instance:
         back in: the call goes ahead, as without threads; or, when not ``calling`` Wasm, the
         async call this thread started)."""
         if self._lock.acquire(False):
-            self._owner = threading.get_ident()
+            self._owner = _get_ident()
             return True
-        me = threading.get_ident()
+        me = _get_ident()
         owner = self._owner
         if owner == me or (not calling and owner == (_ASYNC, me)):
             return False
@@ -675,47 +675,47 @@ class Instance:
     def invoke(self, bound: codecs.BoundFunction, args: tuple, kwargs: dict, result_objects: bool = False):
         """One sync call of a bound export: under this instance's limits, metered, its failures explained.
         Calls from other threads wait for it to end (a store runs one call at a time)."""
-        if self.poisoned:
-            raise self._poisoned_error()
-        if not self._enter():  # a host import calling back in: this thread holds the store already
-            return self._invoke(bound, args, kwargs, result_objects)
+        lock = self._lock
+        if lock.acquire(False):
+            self._owner = _get_ident()
+            held = True
+        else:  # waits for another thread's call; False: this thread's own (a host import calling back in)
+            held = self._enter()
         try:
-            if self.poisoned:  # a call of another thread trapped while this one waited
+            if self.poisoned:  # perhaps by a call of another thread while this one waited
                 raise self._poisoned_error()
-            return self._invoke(bound, args, kwargs, result_objects)
-        finally:
-            self._owner = None
-            self._lock.release()
-
-    def _invoke(self, bound: codecs.BoundFunction, args: tuple, kwargs: dict, result_objects: bool):
-        mark = len(self.output.stderr)
-        if self._fuel:
-            self.store.set_fuel(self.limits.fuel)  # every call gets the whole budget
-        if self._metered:
-            used = self.meter.start()
-            self.component._last_usage = (used, self.grants)
-        else:  # nothing this instance could count: no fresh record per call
-            used = None
-            self.component._last_usage = self._nothing_metered
-        self.host_resources.context = self.store  # for handles to Python-implemented resources
-        guard = self.guard
-        quick = guard.enter()
-        try:
+            mark = len(self.output.stderr)
+            if self._fuel:
+                self.store.set_fuel(self.limits.fuel)  # every call gets the whole budget
+            if self._metered:
+                used = self.meter.start()
+                self.component._last_usage = (used, self.grants)
+            else:  # nothing this instance could count: no fresh record per call
+                used = None
+                self.component._last_usage = self._nothing_metered
+            self.host_resources.context = self.store  # for handles to Python-implemented resources
+            guard = self.guard
+            quick = guard.enter()
             try:
-                return bound.call(args, kwargs, result_objects)
-            finally:
-                if self._accounting:
-                    self._account(used)
-                if not quick:
-                    guard.exit()  # raises KeyboardInterrupt for a Ctrl-C it held back
-        except wasmtime.ExitTrap as exc:
-            self.poisoned = True  # the guest ended itself with wasi:cli/exit
-            raise GuestExit(exc.code, function=bound.name) from None
-        except wasmtime.WasmtimeError as exc:
-            raise self.failure(exc, bound.name, mark, guard, used) from None
-        except (KeyboardInterrupt, host_imports.HostError):
-            self.poisoned = True  # stopped mid-call: the next call gets a fresh instance
-            raise
+                try:
+                    return bound.call(args, kwargs, result_objects)
+                finally:
+                    if self._accounting:
+                        self._account(used)
+                    if not quick:
+                        guard.exit()  # raises KeyboardInterrupt for a Ctrl-C it held back
+            except wasmtime.ExitTrap as exc:
+                self.poisoned = True  # the guest ended itself with wasi:cli/exit
+                raise GuestExit(exc.code, function=bound.name) from None
+            except wasmtime.WasmtimeError as exc:
+                raise self.failure(exc, bound.name, mark, guard, used) from None
+            except (KeyboardInterrupt, host_imports.HostError):
+                self.poisoned = True  # stopped mid-call: the next call gets a fresh instance
+                raise
+        finally:
+            if held:
+                self._owner = None
+                lock.release()
 
     def _account(self, used) -> None:
         if self._watching_files:
@@ -741,6 +741,7 @@ class Instance:
 
 
 _ASYNC = "async"
+_get_ident = threading.get_ident
 
 
 def load(source: str | os.PathLike | bytes, *, name: str | None = None, imports: dict | None = None) -> Component:
