@@ -6,7 +6,9 @@ for; this module names those asks as capabilities (filesystem, network, environm
 
 from __future__ import annotations
 
+import math
 import os
+import posixpath
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -93,13 +95,86 @@ def sockets_available() -> bool:
 
 
 
+# ---- checking what a user typed: every refusal names the fix --------------------------------
+
+def _type_name(value) -> str:
+    return type(value).__name__
+
+
+def _path_text(value, what: str) -> str:
+    """``value`` as path text: a str or os.PathLike, without NUL bytes."""
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str):
+        raise ArgumentError(f"{what} must be a path (str or pathlib.Path), not {_type_name(value)}: {value!r}",
+                            hint="Grants().with_dir('data', '/data')")
+    if "\0" in value:
+        raise ArgumentError(f"{what} {value!r} contains a NUL character", hint="paths cannot contain NUL")
+    return value
+
+
+def _check_bool(value, what: str) -> None:
+    if not isinstance(value, bool):
+        raise ArgumentError(f"{what} must be True or False, not {_type_name(value)}: {value!r}")
+
+
+def _check_env_name(name, what: str = "environment variable name") -> str:
+    if not isinstance(name, str):
+        raise ArgumentError(f"{what} must be a str, not {_type_name(name)}: {name!r}", hint="--env NAME=VALUE")
+    if not name or "=" in name or "\0" in name:
+        problem = "is empty" if not name else ("contains '='" if "=" in name else "contains a NUL character")
+        raise ArgumentError(f"{what} {name!r} {problem}",
+                            hint="a name is non-empty, without '=' or NUL: --env NAME=VALUE, "
+                                 "Grants().with_env(NAME='value')")
+    return name
+
+
+def _check_env_value(name: str, value) -> str:
+    if not isinstance(value, str):
+        raise ArgumentError(f"environment variable {name} must be a str, not {_type_name(value)}: {value!r}",
+                            hint=f"pass text: with_env({name}={str(value)!r})")
+    if "\0" in value:
+        raise ArgumentError(f"environment variable {name}'s value contains a NUL character",
+                            hint="environment values cannot contain NUL")
+    return value
+
+
 @dataclass(frozen=True)
 class DirGrant:
-    """A host directory visible to the guest at ``guest`` (``read_only`` refuses every change)."""
+    """A host directory visible to the guest at ``guest`` (``read_only`` refuses every change).
+
+    Checked when made: the host directory exists, the guest path is absolute.
+
+    >>> DirGrant("", "/data")
+    Traceback (most recent call last):
+    wasmlab.errors.ArgumentError: argument error: an empty host path would grant the current directory
+    hint: name the directory to grant: --dir ./data::/data or Grants().with_dir('data', '/data')
+    """
 
     host: str
     guest: str
     read_only: bool = False
+
+    def __post_init__(self):
+        host = _path_text(self.host, "the host path")
+        if not host.strip():
+            raise ArgumentError("an empty host path would grant the current directory",
+                                hint="name the directory to grant: --dir ./data::/data or "
+                                     "Grants().with_dir('data', '/data')")
+        if not os.path.isdir(host):
+            problem = "is not a directory" if os.path.exists(host) else "does not exist"
+            raise ArgumentError(f"cannot grant {host!r}: it {problem}",
+                                hint="grant an existing directory (create it first, or grant the folder "
+                                     "a file is in)")
+        guest = _path_text(self.guest, "the guest path")
+        if not guest.startswith("/"):
+            rooted = "/" + (guest.lstrip("./") or "data")
+            raise ArgumentError(f"the guest path {guest!r} is not absolute",
+                                hint=f"say where the guest sees it, from the root: --dir {host}::{rooted} "
+                                     f"or Grants().with_dir({host!r}, {rooted!r})")
+        _check_bool(self.read_only, "read_only")
+        object.__setattr__(self, "host", host)
+        object.__setattr__(self, "guest", posixpath.normpath(guest).replace("//", "/"))
 
     def __str__(self) -> str:
         return f"{self.host}::{self.guest}" + (" (read-only)" if self.read_only else "")
@@ -108,8 +183,14 @@ class DirGrant:
 @dataclass(frozen=True)
 class Grants:
     """What one run may touch.  Nothing is granted unless asked for; editing returns a new value.
+    Everything is checked when granted, and refused with the fix in the message.
 
-    >>> Grants().with_dir("data", "/data", read_only=True).with_env(LANG="C")
+    >>> Grants().with_env(LANG="C").env
+    (('LANG', 'C'),)
+    >>> Grants().with_dir("")
+    Traceback (most recent call last):
+    wasmlab.errors.ArgumentError: argument error: an empty host path would grant the current directory
+    hint: name the directory to grant: --dir ./data::/data or Grants().with_dir('data', '/data')
     """
 
     dirs: tuple[DirGrant, ...] = ()
@@ -122,22 +203,61 @@ class Grants:
     inherit_stdio: bool = False  # the host process's own stdin/stdout/stderr
 
     def __post_init__(self):
-        object.__setattr__(self, "dirs", tuple(self.dirs))
-        env = self.env.items() if isinstance(self.env, dict) else self.env
-        object.__setattr__(self, "env", tuple((str(k), str(v)) for k, v in env))
-        object.__setattr__(self, "inherit_env", tuple(self.inherit_env))
-        object.__setattr__(self, "args", tuple(str(a) for a in self.args))
+        dirs = _sequence(self.dirs, "dirs")
+        seen: dict[str, DirGrant] = {}
+        for grant in dirs:
+            if not isinstance(grant, DirGrant):
+                raise ArgumentError(f"dirs holds a {_type_name(grant)}, not a DirGrant",
+                                    hint="grant directories with Grants().with_dir(host, guest)")
+            if grant.guest in seen:
+                raise ArgumentError(f"the guest path {grant.guest} is granted twice ({seen[grant.guest].host} and "
+                                    f"{grant.host})", hint="give each directory a guest path of its own")
+            seen[grant.guest] = grant
+        object.__setattr__(self, "dirs", tuple(dirs))
+        env = self.env.items() if isinstance(self.env, dict) else _sequence(self.env, "env")
+        pairs = []
+        for pair in env:
+            if not isinstance(pair, tuple) or len(pair) != 2:
+                raise ArgumentError(f"env holds {pair!r}, not a (name, value) pair",
+                                    hint="Grants(env={'NAME': 'value'})")
+            name = _check_env_name(pair[0])
+            pairs.append((name, _check_env_value(name, pair[1])))
+        object.__setattr__(self, "env", tuple(pairs))
+        object.__setattr__(self, "inherit_env", tuple(_check_env_name(n, "host variable name")
+                                                      for n in _sequence(self.inherit_env, "inherit_env")))
+        args = tuple(str(a) for a in _sequence(self.args, "args"))
+        if any("\0" in a for a in args):
+            raise ArgumentError("an argument contains a NUL character", hint="arguments cannot contain NUL")
+        object.__setattr__(self, "args", args)
         if isinstance(self.stdin, str):
-            object.__setattr__(self, "stdin", self.stdin.encode("utf-8"))
+            object.__setattr__(self, "stdin", self.stdin.encode("utf-8", "surrogateescape"))
+        elif isinstance(self.stdin, (bytearray, memoryview)):
+            object.__setattr__(self, "stdin", bytes(self.stdin))
+        elif self.stdin is not None and not isinstance(self.stdin, bytes):
+            raise ArgumentError(f"stdin must be str or bytes, not {_type_name(self.stdin)}")
+        for flag in ("network", "ip_name_lookup", "inherit_stdio"):
+            _check_bool(getattr(self, flag), flag)
+
+    @staticmethod
+    def checked(value, what: str = "grants") -> "Grants":
+        """``value`` if it is a :class:`Grants`; anything else is refused with the fix."""
+        if not isinstance(value, Grants):
+            raise ArgumentError(f"{what} must be a wasmlab.Grants, not {_type_name(value)}: {value!r:.60}",
+                                hint="Grants().with_dir('data', '/data').with_env(NAME='value'); "
+                                     "Grants() grants nothing")
+        return value
 
     def with_dir(self, host: str | os.PathLike, guest: str | None = None, *, read_only: bool = False) -> "Grants":
-        host_path = Path(host).resolve()
-        if not host_path.is_dir():
-            raise WasmlabError(f"cannot grant {host}: not a directory")
-        return replace(self, dirs=self.dirs + (DirGrant(str(host_path), guest or str(host), read_only),))
+        """Grant the host directory ``host`` at the absolute guest path ``guest`` (by default
+        ``host`` itself, when that is absolute)."""
+        text = _path_text(host, "the host path")
+        if guest is None:
+            guest = text
+        DirGrant(text, guest, read_only)  # refuses before resolving: "" must not become the working directory
+        return replace(self, dirs=self.dirs + (DirGrant(str(Path(text).resolve()), guest, read_only),))
 
     def with_env(self, **values: str) -> "Grants":
-        return replace(self, env=self.env + tuple((k, str(v)) for k, v in values.items()))
+        return replace(self, env=self.env + tuple(values.items()))
 
     def with_host_env(self, *names: str) -> "Grants":
         return replace(self, inherit_env=self.inherit_env + names)
@@ -146,13 +266,15 @@ class Grants:
         return replace(self, args=tuple(args))
 
     def with_stdin(self, data: str | bytes) -> "Grants":
-        return replace(self, stdin=data.encode("utf-8") if isinstance(data, str) else bytes(data))
+        return replace(self, stdin=data)
 
     def with_network(self, *, sockets: bool = True, name_lookup: bool = True) -> "Grants":
         """Outbound sockets to any address (``--inherit-network``) and name lookup
         (``--allow-ip-name-lookup``).  All or nothing: the C API has no per-address check.
         Where wasmtime-py cannot open sockets (see :func:`sockets_available`) a command granted
         them runs in the wasmtime CLI, and calling an exported function in-process is refused."""
+        _check_bool(sockets, "sockets")
+        _check_bool(name_lookup, "name_lookup")
         return replace(self, network=sockets, ip_name_lookup=name_lookup)
 
     def environment(self) -> list[tuple[str, str]]:
@@ -185,24 +307,59 @@ class Grants:
         return sockets + ("; name lookup" if self.ip_name_lookup else "; no name lookup")
 
 
+def _sequence(value, what: str) -> tuple:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)):
+        raise ArgumentError(f"{what} must be a tuple or list, not {_type_name(value)}: {value!r:.60}")
+    return tuple(value)
+
+
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]i?B?|B)?\s*$", re.IGNORECASE)
+_SIZE_HINT = "write bytes, or a number with K, M or G: 64M"
+MAX_MEMORY = (1 << 63) - 1  # the store limiter takes an int64 (a negative one means "no limit")
+MAX_FUEL = (1 << 64) - 1  # fuel is a u64
 
 
 def parse_size(text: str | int) -> int:
-    """Bytes from ``65536``, ``"64K"``, ``"16M"``, ``"1G"`` (powers of 1024)."""
+    """Bytes from ``65536``, ``"64K"``, ``"16M"``, ``"1G"`` (powers of 1024): a positive size
+    the memory limiter can hold.
+
+    >>> parse_size("1.5K")
+    1536
+    >>> parse_size("-1M")
+    Traceback (most recent call last):
+    wasmlab.errors.ArgumentError: argument error: '-1M' is not a size
+    hint: write bytes, or a number with K, M or G: 64M
+    """
+    if isinstance(text, bool) or not isinstance(text, (int, str)):
+        raise ArgumentError(f"a size must be a number of bytes or text like '64M', not {_type_name(text)}: "
+                            f"{text!r:.60}", hint=_SIZE_HINT)
     if isinstance(text, int):
-        return text
-    match = _SIZE.match(str(text))
-    if not match:
-        raise ArgumentError(f"{text!r} is not a size", hint="write bytes, or a number with K, M or G: 64M")
-    number, unit = float(match.group(1)), (match.group(2) or "B").upper()[:1]
-    return int(number * {"B": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}[unit])
+        size = text
+    else:
+        match = _SIZE.match(text)
+        if not match:
+            raise ArgumentError(f"{text!r:.60} is not a size", hint=_SIZE_HINT)
+        whole, _, fraction = match.group(1).partition(".")
+        scale = {"B": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}[(match.group(2) or "B").upper()[:1]]
+        # exact arithmetic: float would round a long number of bytes
+        size = int(whole) * scale + (int(fraction) * scale // 10 ** len(fraction) if fraction else 0)
+    if size <= 0:
+        raise ArgumentError(f"a memory limit of {text!r:.60} leaves no memory", hint="a positive size: 64M")
+    if size > MAX_MEMORY:
+        raise ArgumentError(f"a memory limit of {text!r:.60} is more than wasmtime can count ({MAX_MEMORY:,} bytes)",
+                            hint="leave the limit out for no limit, or give a size like 4G")
+    return size
 
 
 @dataclass(frozen=True)
 class Limits:
     """Per-run limits: wall-clock ``timeout`` in seconds, ``max_memory`` in bytes (or "64M"),
-    ``fuel``: a deterministic budget of Wasm instructions per call.
+    ``fuel``: a deterministic budget of Wasm instructions per call.  Checked when made:
+
+    >>> Limits(fuel=-1)
+    Traceback (most recent call last):
+    wasmlab.errors.ArgumentError: argument error: a fuel budget of -1 is not between 1 and 2**64 - 1
+    hint: give a positive budget (Limits(fuel=1_000_000)); leave it out for none
 
     ``interruptible=False`` drops the epoch checks compiled into every loop (time limits and
     the kernel's stop button need them): tight loops run several times faster, but only a
@@ -217,8 +374,31 @@ class Limits:
     def __post_init__(self):
         if self.max_memory is not None:
             object.__setattr__(self, "max_memory", parse_size(self.max_memory))
+        if self.fuel is not None:
+            if isinstance(self.fuel, bool) or not isinstance(self.fuel, int):
+                raise ArgumentError(f"fuel must be a whole number of instructions, not {_type_name(self.fuel)}: "
+                                    f"{self.fuel!r:.60}", hint="Limits(fuel=1_000_000) or --fuel 1000000")
+            if not 0 < self.fuel <= MAX_FUEL:
+                raise ArgumentError(f"a fuel budget of {self.fuel:,} is not between 1 and 2**64 - 1",
+                                    hint="give a positive budget (Limits(fuel=1_000_000)); leave it out for none")
+        if self.timeout is not None:
+            if isinstance(self.timeout, bool) or not isinstance(self.timeout, (int, float)):
+                raise ArgumentError(f"timeout must be a number of seconds, not {_type_name(self.timeout)}: "
+                                    f"{self.timeout!r:.60}", hint="Limits(timeout=2.5) or --timeout 2.5")
+            if not (math.isfinite(self.timeout) and self.timeout > 0):
+                raise ArgumentError(f"a timeout of {self.timeout!r} seconds is not a positive, finite time",
+                                    hint="give seconds > 0 (Limits(timeout=5)); leave it out for no time limit")
+        _check_bool(self.interruptible, "interruptible")
         if self.timeout is not None and not self.interruptible:
             raise ArgumentError("a timeout needs an interruptible run", hint="drop interruptible=False or the timeout")
+
+    @staticmethod
+    def checked(value, what: str = "limits") -> "Limits":
+        """``value`` if it is a :class:`Limits`; anything else is refused with the fix."""
+        if not isinstance(value, Limits):
+            raise ArgumentError(f"{what} must be a wasmlab.Limits, not {_type_name(value)}: {value!r:.60}",
+                                hint="Limits(timeout=5, max_memory='64M', fuel=10_000_000); Limits() limits nothing")
+        return value
 
 
 # ---- asked / granted / used -------------------------------------------------------------------

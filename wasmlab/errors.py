@@ -18,6 +18,8 @@ __all__ = [
     "LoadError",
     "LinkError",
     "ArgumentError",
+    "UnknownExport",
+    "UnknownAttribute",
     "Trap",
     "GuestError",
     "GuestExit",
@@ -158,6 +160,20 @@ class ArgumentError(WasmlabError, TypeError):
     an argument of a wasmlab function is of the wrong type or value (raised before any work)."""
 
     kind = "argument error"
+
+
+class UnknownExport(WasmlabError, KeyError):
+    """A name that is no export (``component["nope"]``, ``component.export("iface#nope")``); the
+    hint lists what exists.  A ``KeyError``, so ``in`` and ``.get``-style code keep working."""
+
+    kind = "unknown export"
+
+
+class UnknownAttribute(WasmlabError, AttributeError):
+    """``component.nope``, ``component.iface.nope``: the hint lists what exists.  An
+    ``AttributeError``, so ``hasattr`` and ``getattr(obj, name, default)`` keep working."""
+
+    kind = "unknown export"
 
 
 class Trap(WasmlabError):

@@ -124,31 +124,40 @@ def call_export(exported, args, kwargs, *, result_objects: bool = False, block: 
     if not block:
         return PendingCall(exported, args, kwargs, result_objects)
     instance = _idle_instance(component)
-    return call_blocking(instance, exported.path, exported.function, args, kwargs, result_objects=result_objects)
+    return call_blocking(instance, exported.path, exported.function, args, kwargs, result_objects=result_objects,
+                         claimed=True)
 
 
 def _idle_instance(component):
     """The component's own instance if no call is running in it, else a spare of the same
-    grants and limits (a store runs one call at a time)."""
-    instance = component._default_instance()
-    if not instance.busy:
-        return instance
-    spares = component.async_spares
-    spares[:] = [s for s in spares if not s.poisoned and s.grants is component.grants and s.limits is component.limits]
-    for spare in spares:
-        if not spare.busy:
-            return spare
-    spare = component.instantiate()
-    spares.append(spare)
-    return spare
+    grants and limits (a store runs one call at a time); claimed for the caller
+    (``Instance.claim``), so that no other thread takes it meanwhile."""
+    while True:
+        instance = component._default_instance()
+        if not instance.claim():
+            break
+        if not instance.poisoned:
+            return instance
+        instance.release()  # trapped just now: the next round makes a fresh one
+    with component._instance_lock:
+        spares = component.async_spares
+        spares[:] = [s for s in spares
+                     if not s.poisoned and s.grants is component.grants and s.limits is component.limits]
+        for spare in spares:
+            if spare.claim():
+                return spare
+        spare = component.instantiate()
+        spare.claim()
+        spares.append(spare)
+        return spare
 
 
-async def call_async(instance, path, function, args, kwargs, *, result_objects: bool = False):
+async def call_async(instance, path, function, args, kwargs, *, result_objects: bool = False, claimed=False):
     """Call an async export in ``instance``; a worker thread polls it, so the event loop (the
     notebook's) stays free however long the guest computes, and calls in separate stores run
-    in parallel."""
-    bound = instance.bound(path, function)
-    with running(instance, bound.name) as run:
+    in parallel.  ``claimed``: the caller claimed the instance (see ``_idle_instance``)."""
+    with running(instance, "#".join(path), claimed=claimed) as run:
+        bound = instance.bound(path, function)
         with _stoppable(instance, bound.name) as stop:
             run.guard = stop
             call = bound.start(*args, **kwargs)
@@ -172,10 +181,10 @@ def _poll_to_end(call) -> None:
         time.sleep(0.0005)  # waiting on something outside Wasm: do not spin
 
 
-def call_blocking(instance, path, function, args, kwargs, *, result_objects: bool = False):
+def call_blocking(instance, path, function, args, kwargs, *, result_objects: bool = False, claimed=False):
     """The same call, blocking until it finishes (plain scripts, ``call_sync``, the CLI)."""
-    bound = instance.bound(path, function)
-    with running(instance, bound.name) as run:
+    with running(instance, "#".join(path), claimed=claimed) as run:
+        bound = instance.bound(path, function)
         with _stoppable(instance, bound.name) as stop, _quiet_sigint(stop):
             run.guard = stop
             call = bound.start(*args, **kwargs)
@@ -322,18 +331,27 @@ class _Run:
 
 
 @contextlib.contextmanager
-def running(instance, name: str):
-    """One call in ``instance``: marks it busy, meters what it uses, and turns what wasmtime
-    raises into wasmlab's errors; anything that stops a call midway retires the instance."""
-    if instance.poisoned:
-        raise instance._poisoned_error()
-    if instance.busy:
+def running(instance, name: str, *, claimed: bool = False):
+    """One call in ``instance``: claims its store (unless the caller did), meters what it uses,
+    and turns what wasmtime raises into wasmlab's errors; anything that stops a call midway
+    retires the instance."""
+    if not claimed and not instance.claim():
         raise WasmlabError(f"a call is already running in this instance of {instance.component.name}",
                            hint="call through the component: concurrent calls get instances of their own")
+    try:
+        if instance.poisoned:
+            raise instance._poisoned_error()
+        with _metered(instance, name) as run:
+            yield run
+    finally:
+        instance.release()
+
+
+@contextlib.contextmanager
+def _metered(instance, name: str):
     run = _Run()
     mark = len(instance.output.stderr)
     used = instance.begin_call()
-    instance.busy = True
     try:
         yield run
     except wasmtime.ExitTrap as exc:
@@ -350,7 +368,6 @@ def running(instance, name: str):
         instance.poisoned = True  # stopped midway: the next call gets a fresh instance
         raise
     finally:
-        instance.busy = False
         instance.end_call(used, fuel=not instance.poisoned)
 
 
@@ -358,7 +375,8 @@ async def _call_on_idle(exported, args, kwargs, result_objects):
     # the instance is chosen and marked busy with no await in between: concurrent calls
     # started together each get their own
     instance = _idle_instance(exported._component)
-    return await call_async(instance, exported.path, exported.function, args, kwargs, result_objects=result_objects)
+    return await call_async(instance, exported.path, exported.function, args, kwargs, result_objects=result_objects,
+                            claimed=True)
 
 
 class PendingCall(collections.abc.Coroutine):

@@ -9,8 +9,10 @@ wasmtime's C API directly with those codecs, skipping wasmtime-py's per-call typ
 
 from __future__ import annotations
 
+import collections.abc
 import ctypes
 import enum
+import itertools
 import struct
 
 from wasmlab import values as V
@@ -43,7 +45,10 @@ _KIND = capi.KIND
 
 
 def _fail(path: str, ty: Type, value, why: str = "") -> ArgumentError:
-    shown = repr(value)
+    try:
+        shown = repr(value)
+    except Exception:  # noqa: BLE001 - a broken __repr__ must not hide the argument error
+        shown = f"<a {type(value).__name__}>"
     shown = shown if len(shown) <= 60 else shown[:57] + "..."
     return ArgumentError(f"{path} must be {ty.wit()}{why}, got {shown}")
 
@@ -315,7 +320,16 @@ class _List(Codec):
     def check(self, value, path):
         if isinstance(value, (str, bytes, dict, set)) or not hasattr(value, "__iter__"):
             raise _fail(path, self.ty, value)
-        items = list(value)
+        if isinstance(value, collections.abc.Sized):
+            if len(value) > _MAX_LIST:
+                raise _fail(path, self.ty, value, f" (at most {_MAX_LIST:,} elements: a guest's memory is 4 GiB)")
+            items = list(value)
+        else:  # an iterator may never end: read it only so far
+            items = list(itertools.islice(value, _MAX_ITERATED + 1))
+            if len(items) > _MAX_ITERATED:
+                raise ArgumentError(f"{path} ({self.ty.wit()}) got an iterator with more than {_MAX_ITERATED:,} "
+                                    "elements (an endless generator?)",
+                                    hint="pass a list, or anything with a len(), for longer lists")
         if self.size is not None and len(items) != self.size:
             raise _fail(path, self.ty, value, f" (exactly {self.size} elements)")
         check = self.element.check
@@ -334,6 +348,10 @@ class _List(Codec):
         raw = val.of.list
         lift = self.element.lift
         return [lift(raw.data[i]) for i in range(raw.size)]
+
+
+_MAX_LIST = 1 << 32  # no guest memory holds more elements
+_MAX_ITERATED = 1 << 20  # an iterator without len() is read this far, so an endless one stops
 
 
 class _Tuple(Codec):
@@ -369,6 +387,10 @@ class _Record(Codec):
     def check(self, value, path):
         out = []
         if isinstance(value, dict):
+            odd = next((k for k in value if not isinstance(k, str)), _MISSING)
+            if odd is not _MISSING:
+                raise ArgumentError(f"{path}: record {self.ty.name} takes field names (str) as keys, got {odd!r:.40}",
+                                    hint=f"its fields: {', '.join(n for n, _ in self.fields)}")
             known = {V.py_name(k) for k in value}
             unknown = known - set(self.py_names)
             if unknown:
@@ -429,6 +451,8 @@ class _Variant(Codec):
             case, payload = value
         else:
             raise _fail(path, self.ty, value, " (Variant(case, value) or a case name)")
+        if not isinstance(case, str):
+            raise _fail(path, self.ty, value, " (its case is named by a str)")
         case = self.py_cases.get(case, case)
         if case not in self.cases:
             raise ArgumentError(f"{path}: {self.ty.name} has no case {case!r}; cases: {', '.join(self.cases)}")
@@ -550,7 +574,7 @@ class _Flags(Codec):
             raise _fail(path, self.ty, value, " (a set of flag names)")
         out = []
         for flag in value:
-            if flag not in self.names:
+            if not isinstance(flag, str) or flag not in self.names:
                 raise ArgumentError(f"{path}: {self.ty.name} has no flag {flag!r}; flags: {', '.join(self.ty.flags)}")
             out.append(self.names[flag])
         return sorted(set(out), key=self.ty.flags.index)

@@ -12,13 +12,22 @@ lists such exports, and the colliding methods name item access when they are mis
 
 Calls run in an instance the component keeps; a trap discards it, so the next call gets a
 fresh one.  ``instantiate()`` gives instances of your own.
+
+Threads: a store runs one call at a time.  Each instance has a lock that every call into it
+takes, so calls from several threads take turns in the component's one instance: they see one
+state, as in a program without threads, and a trap in one thread gives the next call a fresh
+instance.  For calls that run in parallel, give each thread an instance of its own
+(``instantiate()``).  An ``async func`` call that starts while the instance is busy gets a spare
+instance instead of waiting (see :mod:`wasmlab.runtime.async_calls`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 import wasmtime
@@ -26,7 +35,7 @@ from wasmtime import component as wc
 
 from wasmlab import views
 from wasmlab.capabilities import CAPABILITIES, Grants, Limits, denial_hint, group_imports
-from wasmlab.errors import ArgumentError, GuestExit, LoadError, WasmlabError
+from wasmlab.errors import ArgumentError, GuestExit, LoadError, UnknownAttribute, UnknownExport, WasmlabError
 from wasmlab.runtime import capi, codecs, engines, host_imports, usage, wasmtime_command
 from wasmlab.toolchain import cache
 from wasmlab.values import Resource, py_name
@@ -42,7 +51,11 @@ def _short(key: str) -> str:
 
 
 class Component(Displayable):
-    """A WebAssembly component: its world, its exports as callables, its instances."""
+    """A WebAssembly component: its world, its exports as callables, its instances.
+
+    Safe to call from several threads: calls take turns in its one instance (a lock per store);
+    ``instantiate()`` one instance per thread to run them in parallel.
+    """
 
     def __init__(self, name: str, wasm_path: Path, meta: dict, entry: cache.CacheEntry | None = None,
                  *, cached: bool = False, imports: dict | None = None):
@@ -55,6 +68,7 @@ class Component(Displayable):
         self._entry = entry
         self._compiled: dict[engines.EngineKind, wc.Component] = {}
         self._instance: Instance | None = None
+        self._instance_lock = threading.Lock()  # two threads replacing a trapped instance make one
         self._export_indexes: dict[tuple, wc.ExportIndex | None] = {}
         self._grants = Grants()
         self._limits = Limits()
@@ -148,8 +162,9 @@ class Component(Displayable):
         default to the component's own (nothing granted, no limits).
         """
         merged = {**self.host_imports, **(imports or {})}
-        return Instance(self, merged, grants=grants or self.grants, limits=limits or self.limits,
-                        stub_missing=stub_missing, echo=echo)
+        grants = self.grants if grants is None else Grants.checked(grants)
+        limits = self.limits if limits is None else Limits.checked(limits)
+        return Instance(self, merged, grants=grants, limits=limits, stub_missing=stub_missing, echo=echo)
 
     @property
     def grants(self) -> Grants:
@@ -158,7 +173,7 @@ class Component(Displayable):
 
     @grants.setter
     def grants(self, value: Grants) -> None:
-        self._grants = value
+        self._grants = Grants.checked(value, f"{self.name}.grants")
         self.reset()
 
     @property
@@ -167,13 +182,17 @@ class Component(Displayable):
 
     @limits.setter
     def limits(self, value: Limits) -> None:
-        self._limits = value
+        self._limits = Limits.checked(value, f"{self.name}.limits")
         self.reset()
 
     def _default_instance(self) -> "Instance":
-        if self._instance is None or self._instance.poisoned:
-            self._instance = self.instantiate()
-        return self._instance
+        instance = self._instance
+        if instance is None or instance.poisoned:
+            with self._instance_lock:
+                instance = self._instance
+                if instance is None or instance.poisoned:
+                    instance = self._instance = self.instantiate()
+        return instance
 
     def reset(self) -> None:
         """Drop the instance calls run in; the next call starts fresh."""
@@ -255,18 +274,26 @@ class Component(Displayable):
             raise AttributeError(name)
         item = self._namespace.get(name)
         if item is None:
-            known = ", ".join(sorted(self._namespace)) or "nothing"
-            raise AttributeError(f"component {self.name} exports no {name!r}; it exports: {known}")
+            raise UnknownAttribute(f"component {self.name} exports no {name!r}",
+                                   hint=f"it exports: {', '.join(sorted(self._namespace)) or 'nothing'}")
         bound = self.__dict__[name] = self._bind(item)  # found directly next time: no lookup per call
         return bound
 
     def __getitem__(self, key: str):
-        item = self.exports.get(key)
-        if item is None:
+        item = self.exports.get(key) if isinstance(key, str) else None
+        if item is None and isinstance(key, str):
             item = next((i for k, i in self.exports.items() if _short(k) == key), None)
         if item is None:
-            raise KeyError(f"component {self.name} has no export {key!r}; exports: {', '.join(self.exports)}")
+            raise UnknownExport(f"component {self.name} has no export {key!r}",
+                                hint=f"its exports: {', '.join(self.exports) or 'none'}")
         return self._bind(item)
+
+    def __contains__(self, key) -> bool:
+        try:
+            self[key]
+        except KeyError:
+            return False
+        return True
 
     def _bind(self, item: WorldItem):
         if item.function is not None:
@@ -276,8 +303,12 @@ class Component(Displayable):
     def export(self, target: str) -> "ExportedFunction":
         """An export by ``func``, ``iface#func`` or ``ns:pkg/iface@ver#func``."""
         if not isinstance(target, str):  # export(4): the export named `export` called as the method
-            raise self._shadowed("export") or ArgumentError(f"export() takes an export's name, got {target!r}")
+            raise self._shadowed("export") or ArgumentError(
+                f"an export is named by a str, not {type(target).__name__}: {target!r:.60}",
+                hint="exported functions: " + ", ".join(self._function_names()))
         iface, sep, func = target.rpartition("#")
+        if sep and (not iface or not func or "#" in iface):
+            raise self._no_function(target)
         if not sep:
             item = self.exports.get(target)
             if item is None:  # as wasmtime --invoke: a function name unique among the exported interfaces
@@ -286,13 +317,20 @@ class Component(Displayable):
                 if len(found) == 1:
                     return self[found[0][0]][target]
             if item is None or item.function is None:
-                raise WasmlabError(f"no exported function {target!r}",
-                                   hint="exported functions: " + ", ".join(self._function_names()))
+                raise self._no_function(target)
             return ExportedFunction(self, (item.key,), item.function)
+        if iface not in self:
+            raise self._no_function(target, f"{iface!r} is no exported interface")
+        if not isinstance(self[iface], ExportedInterface):
+            raise self._no_function(target, f"{iface!r} is a function, not an interface")
         bound = self[iface]
-        if not isinstance(bound, ExportedInterface):
-            raise WasmlabError(f"{iface!r} is a function, not an interface")
+        if func not in bound._interface.functions:
+            raise self._no_function(target, f"{bound._item.key} has no function {func!r}")
         return bound[func]
+
+    def _no_function(self, target: str, why: str = "") -> UnknownExport:
+        return UnknownExport(f"component {self.name} has no exported function {target!r}" + (f": {why}" if why else ""),
+                             hint="exported functions: " + (", ".join(self._function_names()) or "none"))
 
     def _function_names(self) -> list[str]:
         names = []
@@ -392,17 +430,22 @@ class ExportedInterface:
         else:
             fn = self._functions().get(name)
             if fn is None:
-                raise AttributeError(f"{self._item.key} has no function {name!r}; it has: "
-                                     f"{', '.join(sorted(self._functions())) or 'none'}")
+                known = sorted(self._functions()) + sorted(self._resources())
+                raise UnknownAttribute(f"{self._item.key} has no function {name!r}",
+                                       hint=f"it has: {', '.join(known) or 'nothing'}")
             found = ExportedFunction(self._component, (self._item.key, fn.name), fn)
         self.__dict__[name] = found  # found directly next time: no lookup per call
         return found
 
     def __getitem__(self, wit_name: str):
-        fn = self._interface.functions.get(wit_name)
+        fn = self._interface.functions.get(wit_name) if isinstance(wit_name, str) else None
         if fn is None:
-            raise KeyError(f"{self._item.key} has no function {wit_name!r}")
+            raise UnknownExport(f"{self._item.key} has no function {wit_name!r}",
+                                hint=f"its functions: {', '.join(self._interface.functions) or 'none'}")
         return ExportedFunction(self._component, (self._item.key, fn.name), fn)
+
+    def __contains__(self, wit_name) -> bool:
+        return isinstance(wit_name, str) and wit_name in self._interface.functions
 
     def __repr__(self) -> str:
         return _item_lines(self._item).strip()
@@ -428,7 +471,8 @@ class ResourceFactory:
             raise AttributeError(name)
         statics = {py_name(n): fn for n, fn in self.resource.statics.items()}
         if name not in statics:
-            raise AttributeError(f"resource {self.resource.name} has no static function {name!r}")
+            raise UnknownAttribute(f"resource {self.resource.name} has no static function {name!r}",
+                                   hint=f"its static functions: {', '.join(statics) or 'none'}")
         fn = statics[name]
         return ExportedFunction(self._component, (self._key, fn.name), fn)
 
@@ -465,7 +509,10 @@ class ExportedFunction:
         if instance is None or instance.poisoned:
             instance = component._default_instance()
         bound = instance._bound.get(self.path) or instance.bound(self.path, function)
-        return instance.invoke(bound, args, kwargs)
+        try:
+            return instance.invoke(bound, args, kwargs)
+        except _Retired:  # another thread's call trapped in it while this one waited: call again
+            return self(*args, **kwargs)
 
     def _positional(self, args: tuple, kwargs: dict) -> tuple:
         names = [py_name(name) for name, _ in self.function.params]
@@ -496,8 +543,15 @@ class ExportedFunction:
         if wasmtime_command.sockets_need_cli(self._component.grants):
             return wasmtime_command.call_with_sockets(self._component, self.name, *self._positional(args, kwargs),
                                                       result=True)
-        return self._component._default_instance().call(self.path, self.function, args, kwargs,
-                                                        result_objects=True)
+        try:
+            return self._component._default_instance().call(self.path, self.function, args, kwargs,
+                                                            result_objects=True)
+        except _Retired:  # another thread's call trapped in it while this one waited
+            return self.result(*args, **kwargs)
+
+
+class _Retired(WasmlabError):
+    """A call found its instance retired by a trap (perhaps another thread's) before it started."""
 
 
 class Instance:
@@ -510,7 +564,8 @@ class Instance:
         self.limits = limits
         self.output = engines.GuestOutput(echo=echo)
         self.poisoned = False
-        self.busy = False  # an async call runs in it (a store runs one call at a time)
+        self._lock = threading.Lock()  # one call at a time in the store (see Component)
+        self._owner = None  # the thread holding it; (_ASYNC, thread) while an async call runs
         self.epoch_key: int | None = None  # its key for the async calls' epoch callback, once it has one
         self.store = engines.new_store(limits)
         self.fuel_consumed: int | None = None  # by the last call, when it ran with a fuel budget
@@ -541,15 +596,62 @@ class Instance:
         return self.call(self.component.resource_path(function), function, (resource, *args), kwargs)
 
     def drop(self, handle) -> None:
-        if not self.poisoned:
-            handle.drop(self.store)
+        with self._entered():
+            if not self.poisoned:
+                handle.drop(self.store)
 
     def close(self) -> None:
         """Free the store now (an exited or trapped guest's resources go with it)."""
-        self.poisoned = True
-        self._funcs.clear()
-        self._files.close()
-        self.store.close()
+        with self._entered():
+            self.poisoned = True
+            self._funcs.clear()
+            self._files.close()
+            self.store.close()
+
+    # ---- one call at a time in the store ------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        """Whether a call runs in this instance now."""
+        return self._lock.locked()
+
+    def claim(self) -> bool:
+        """Take the store for an async call if it is free (True); :meth:`release` it after."""
+        if self._lock.acquire(False):
+            self._owner = (_ASYNC, threading.get_ident())
+            return True
+        return False
+
+    def release(self) -> None:
+        self._owner = None
+        self._lock.release()
+
+    def _enter(self, *, calling: bool = True) -> bool:
+        """Wait for the store; False when this thread holds it already (a host import calling
+        back in: the call goes ahead, as without threads; or, when not ``calling`` Wasm, the
+        async call this thread started)."""
+        if self._lock.acquire(False):
+            self._owner = _get_ident()
+            return True
+        me = _get_ident()
+        owner = self._owner
+        if owner == me or (not calling and owner == (_ASYNC, me)):
+            return False
+        if owner == (_ASYNC, me):  # waiting would block the event loop that ends it
+            raise WasmlabError(f"an async call is running in this instance of {self.component.name}",
+                               hint="await it first, or call through the component "
+                                    "(concurrent async calls get instances of their own)")
+        self._lock.acquire()
+        self._owner = me
+        return True
+
+    @contextlib.contextmanager
+    def _entered(self):
+        entered = self._enter(calling=False)
+        try:
+            yield
+        finally:
+            if entered:
+                self.release()
 
     def _func(self, path: tuple[str, ...]):
         func = self._funcs.get(path)
@@ -568,7 +670,8 @@ class Instance:
             from wasmlab.runtime.async_calls import AsyncBoundFunction
 
             kind = AsyncBoundFunction if function.is_async else codecs.BoundFunction
-            bound = kind(self.store, self._func(path), function, name="#".join(path), binder=self)
+            with self._entered():  # finding the function reads the store
+                bound = kind(self.store, self._func(path), function, name="#".join(path), binder=self)
             self._bound[path] = bound
         return bound
 
@@ -586,34 +689,46 @@ class Instance:
 
     @staticmethod
     def _poisoned_error() -> WasmlabError:
-        return WasmlabError("this instance trapped earlier and cannot be used again",
+        return _Retired("this instance trapped earlier and cannot be used again",
                             hint="call through the component (it starts a fresh instance) or instantiate() anew")
 
     def invoke(self, bound: codecs.BoundFunction, args: tuple, kwargs: dict, result_objects: bool = False):
-        """One sync call of a bound export: under this instance's limits, metered, its failures explained."""
-        if self.poisoned:
-            raise self._poisoned_error()
-        mark = len(self.output.stderr)
-        used = self.begin_call()
-        self.host_resources.context = self.store  # for handles to Python-implemented resources
-        guard = self.guard
-        quick = guard.enter()
+        """One sync call of a bound export: under this instance's limits, metered, its failures explained.
+        Calls from other threads wait for it to end (a store runs one call at a time)."""
+        lock = self._lock
+        if lock.acquire(False):
+            self._owner = _get_ident()
+            held = True
+        else:  # waits for another thread's call; False: this thread's own (a host import calling back in)
+            held = self._enter()
         try:
+            if self.poisoned:  # perhaps by a call of another thread while this one waited
+                raise self._poisoned_error()
+            mark = len(self.output.stderr)
+            used = self.begin_call()
+            self.host_resources.context = self.store  # for handles to Python-implemented resources
+            guard = self.guard
+            quick = guard.enter()
             try:
-                return bound.call(args, kwargs, result_objects)
-            finally:
-                if self._accounting:
-                    self.end_call(used)
-                if not quick:
-                    guard.exit()  # raises KeyboardInterrupt for a Ctrl-C it held back
-        except wasmtime.ExitTrap as exc:
-            self.poisoned = True  # the guest ended itself with wasi:cli/exit
-            raise GuestExit(exc.code, function=bound.name) from None
-        except wasmtime.WasmtimeError as exc:
-            raise self.failure(exc, bound.name, mark, guard, used) from None
-        except (KeyboardInterrupt, host_imports.HostError):
-            self.poisoned = True  # stopped mid-call: the next call gets a fresh instance
-            raise
+                try:
+                    return bound.call(args, kwargs, result_objects)
+                finally:
+                    if self._accounting:
+                        self.end_call(used)
+                    if not quick:
+                        guard.exit()  # raises KeyboardInterrupt for a Ctrl-C it held back
+            except wasmtime.ExitTrap as exc:
+                self.poisoned = True  # the guest ended itself with wasi:cli/exit
+                raise GuestExit(exc.code, function=bound.name) from None
+            except wasmtime.WasmtimeError as exc:
+                raise self.failure(exc, bound.name, mark, guard, used) from None
+            except (KeyboardInterrupt, host_imports.HostError):
+                self.poisoned = True  # stopped mid-call: the next call gets a fresh instance
+                raise
+        finally:
+            if held:
+                self._owner = None
+                lock.release()
 
     def begin_call(self):
         """Before a call (sync or async): the whole fuel budget again, and a fresh usage record
@@ -650,6 +765,10 @@ class Instance:
         if denial and isinstance(trap, WasmlabError):
             trap.hint = denial
         return trap
+
+
+_ASYNC = "async"
+_get_ident = threading.get_ident
 
 
 def load(source: str | os.PathLike | bytes, *, name: str | None = None, imports: dict | None = None,
