@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import functools
 import hashlib
+import html
 import os
 import shutil
 import socket
@@ -32,6 +33,7 @@ from pathlib import Path
 
 from wasmlab.errors import ToolError, Trap, WasmlabError
 from wasmlab.progress import Progress
+from wasmlab.runtime.jupyter_proxy import browser_url
 from wasmlab.toolchain import cache
 
 __all__ = ["wasmtime_cli", "is_wasi03", "wasmtime_flags", "precompile", "compile_for_this_host", "run_command",
@@ -399,6 +401,7 @@ class Server:
     url: str
     process: subprocess.Popen
     log: list[str] = field(default_factory=list)
+    browser_url: str = ""  # what the learner's browser opens: through the Jupyter server's proxy if it has one
 
     @property
     def running(self) -> bool:
@@ -453,7 +456,9 @@ class Server:
         return f"<Server {self.name}: {state} on {self.url}>"
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/plain": repr(self)}
+        link = html.escape(self.browser_url or self.url)
+        return {"text/plain": f"{self!r}\nopen it: {self.browser_url or self.url}",
+                "text/html": f'<p>{html.escape(repr(self))}: <a href="{link}" target="_blank">{link}</a></p>'}
 
 
 _servers: set[Server] = set()
@@ -489,7 +494,7 @@ def serve(component, *, grants=None, limits=None, port: int | None = None, start
                "--addr", f"127.0.0.1:{port}", "--allow-precompiled", str(program)]
     proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env=_child_env())
-    server = Server(component.name, f"http://127.0.0.1:{port}/", proc)
+    server = Server(component.name, f"http://127.0.0.1:{port}/", proc, browser_url=browser_url(port))
     ready = threading.Event()
 
     def collect():
