@@ -28,7 +28,7 @@ from wasmlab.notebook.pictures import Graph, RenderError, capability_graph, comp
 from wasmlab.runtime.component import Component
 from wasmlab.runtime.engines import RunResult
 from wasmlab.runtime.perf import SVGChart
-from wasmlab.runtime.wasmtime_command import HttpResponse
+from wasmlab.runtime.wasmtime_command import HttpResponse, Server
 from wasmlab.toolchain.wit import WitDefinition
 from wasmlab.views import offers, shows
 
@@ -148,6 +148,16 @@ def http_response_bundle(response) -> dict:
     return {"text/plain": repr(response),
             "text/html": f"<div><b>HTTP {response.status} {html.escape(response.reason)}</b><br>"
                          f"<span style='color:#666'>{head}</span>{_pre(response.text)}</div>"}
+
+
+@shows(Server)
+def server_bundle(server) -> dict:
+    """A served component, with the link the learner's browser opens (through the Jupyter server's
+    proxy on a hub or Binder)."""
+    link = server.browser_url or server.url
+    return {"text/plain": f"{server!r}\nopen it: {link}",
+            "text/html": f'<p>{html.escape(repr(server))}: <a href="{html.escape(link)}" target="_blank">'
+                         f"{html.escape(link)}</a></p>"}
 
 
 @shows(HttpComparison)

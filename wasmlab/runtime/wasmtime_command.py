@@ -36,6 +36,7 @@ from wasmlab.errors import ArgumentError, ToolError, Trap, WasmlabError
 from wasmlab.progress import Progress
 from wasmlab.runtime import codecs, usage
 from wasmlab.runtime.engines import GuestOutput, RunResult, timeout_trap
+from wasmlab.runtime.jupyter_proxy import browser_url
 from wasmlab.toolchain import cache
 from wasmlab.views import Displayable
 from wasmlab.wittypes import ResultT, unalias
@@ -382,6 +383,7 @@ class Server(Displayable):
     url: str
     process: subprocess.Popen
     log: list[str] = field(default_factory=list)
+    browser_url: str = ""  # what the learner's browser opens: through the Jupyter server's proxy if it has one
 
     @property
     def running(self) -> bool:
@@ -465,7 +467,7 @@ def serve(component, *, grants=None, limits=None, port: int | None = None, start
                "--addr", f"127.0.0.1:{port}", "--allow-precompiled", str(program)]
     proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env=_child_env())
-    server = Server(component.name, f"http://127.0.0.1:{port}/", proc)
+    server = Server(component.name, f"http://127.0.0.1:{port}/", proc, browser_url=browser_url(port))
     ready = threading.Event()
 
     def collect():
