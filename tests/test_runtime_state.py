@@ -70,7 +70,7 @@ def test_the_method_misused_for_the_export_names_item_access(app):
 
 
 def test_a_method_without_a_namesake_export_keeps_its_own_message(app):
-    with pytest.raises(ArgumentError, match=r"export\(\) takes an export's name, got 4"):
+    with pytest.raises(ArgumentError, match=r"an export is named by a str, not int: 4"):
         app.export(4)
 
 
