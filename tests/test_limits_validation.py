@@ -55,7 +55,7 @@ def test_an_empty_host_path_is_refused_not_the_working_directory(make, tmp_path)
 def test_the_cli_refuses_an_empty_host_path(spec, rel, capsys):
     code = cli_main(["call", str(rel.wasm_path), "add(1, 2)", "--dir", spec])
     err = capsys.readouterr().err
-    assert code == 1
+    assert code == 2  # a malformed flag value is a usage error
     assert "Traceback" not in err
     assert "host path" in err or "does not exist" in err
 
@@ -271,7 +271,7 @@ def test_a_memory_limit_stops_growth_and_the_cli_refuses_bad_limits(rel, capsys)
                  "--fuel=-1", f"--fuel={2 ** 64}"):
         code = cli_main(["call", str(rel.wasm_path), "add(1, 2)", flag])
         err = capsys.readouterr().err
-        assert code == 1 and "Traceback" not in err and "hint:" in err, (flag, err)
+        assert code == 2 and "Traceback" not in err and "hint:" in err, (flag, err)
 
 
 # ---- export names ------------------------------------------------------------------------------

@@ -69,6 +69,7 @@ class Component(Displayable):
         self._compiled: dict[engines.EngineKind, wc.Component] = {}
         self._instance: Instance | None = None
         self._instance_lock = threading.Lock()  # two threads replacing a trapped instance make one
+        self._compile_lock = threading.Lock()
         self._export_indexes: dict[tuple, wc.ExportIndex | None] = {}
         self._grants = Grants()
         self._limits = Limits()
@@ -147,10 +148,14 @@ class Component(Displayable):
     # ---- running ----------------------------------------------------------------------
     def compiled(self, kind: engines.EngineKind = engines.EngineKind()) -> wc.Component:
         """The compiled component for an engine ``kind``; cached on disk."""
-        if kind not in self._compiled:
-            self._compiled[kind] = engines.compile_component(self.wasm_path, entry=self._entry, kind=kind,
-                                                       title=f"loading {self.name}")
-        return self._compiled[kind]
+        compiled = self._compiled.get(kind)
+        if compiled is None:
+            with self._compile_lock:  # threads instantiating at once share one compiled component
+                compiled = self._compiled.get(kind)
+                if compiled is None:
+                    compiled = self._compiled[kind] = engines.compile_component(
+                        self.wasm_path, entry=self._entry, kind=kind, title=f"loading {self.name}")
+        return compiled
 
     def instantiate(self, imports: dict | None = None, *, grants: Grants | None = None,
                     limits: Limits | None = None, stub_missing: bool = False, echo: bool = True) -> "Instance":
