@@ -41,7 +41,7 @@ from pathlib import Path
 from wasmlab.errors import CacheError
 
 __all__ = ["cache_dir", "shared_dirs", "set_shared_dirs", "writable_dir", "input_key", "CacheEntry",
-           "lookup", "store", "clear"]
+           "lookup", "store", "clear", "write_atomically", "environment_cache"]
 
 _WASM, _META, _DIGESTS = "component.wasm", "meta.json", "digests.json"
 _SCRATCH_PREFIXES = (".tmp-", ".trash-")
@@ -213,9 +213,9 @@ class CacheEntry:
         digest = hashlib.sha256(data).hexdigest()
         artifact = sidecar.with_name(f"{self.key}-{engine_tag}-{digest[:16]}.cwasm")
         sidecar.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(artifact, data)
+        write_atomically(artifact, data)
         record = {"file": artifact.name, "sha256": digest, "size": len(data), "from": self.wasm_sha256}
-        _atomic_write(sidecar, json.dumps(record).encode())
+        write_atomically(sidecar, json.dumps(record).encode())
         _remember_verified(artifact, digest)
 
 
@@ -398,7 +398,7 @@ def _remember_verified(path: Path, sha256: str, st: os.stat_result | None = None
     try:
         record = _verified_record(path)
         record.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(record, json.dumps({"stamp": stamp, "sha256": sha256}).encode(), sync=False)
+        write_atomically(record, json.dumps({"stamp": stamp, "sha256": sha256}).encode(), sync=False)
     except OSError:
         pass
 
@@ -448,8 +448,10 @@ def _fsync(folder: Path) -> None:
         os.close(fd)
 
 
-def _atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
-    """``path`` holds either its old content or all of ``data``, also if the process dies midway."""
+def write_atomically(path: Path, data: bytes, *, sync: bool = True) -> None:
+    """``path`` holds either its old content or all of ``data``, also if the process dies midway
+    (its folder is made if needed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}-{secrets.token_hex(4)}")
     try:
         _write_synced(tmp, data, sync=sync)

@@ -328,7 +328,7 @@ def _cached_blob(digest: str) -> bytes | None:
 
 
 def _keep_blob(digest: str, data: bytes) -> None:
-    cache._atomic_write(_blob_path(digest), data)
+    cache.write_atomically(_blob_path(digest), data)
 
 
 # ----------------------------------------------------------------------------- pull
@@ -402,7 +402,7 @@ def pull(reference: str | Reference, *, insecure: bool | None = None, auth: tupl
     wasm = blob(layer, "Wasm layer")
     _keep_blob(digest, manifest_bytes)
     if ref.tag and not ref.digest:
-        cache._atomic_write(_tag_path(ref), digest.encode())
+        cache.write_atomically(_tag_path(ref), digest.encode())
     return Pulled(ref, digest, manifest, config, wasm, from_cache=not fetched, offline=offline)
 
 
@@ -491,7 +491,7 @@ def push(wasm: bytes, reference: str | Reference, *, imports: list[str], exports
     _check(client.put_manifest(manifest_bytes), ref, "uploading the manifest")
     digest = digest_of(manifest_bytes)
     _keep_blob(digest, manifest_bytes)
-    cache._atomic_write(_tag_path(ref), digest.encode())
+    cache.write_atomically(_tag_path(ref), digest.encode())
     return ref.with_digest(digest)
 
 
