@@ -38,6 +38,12 @@ def _build(args) -> int:
     if args.python:
         source = Path(args.python).read_text(encoding="utf-8")
         result = builders.build_python(source, world=args.world, origin=args.python, registry=registry)
+    elif args.js:
+        from wasmlab.toolchain.javascript import DEFAULT_FEATURES, build_javascript
+
+        source = Path(args.js).read_text(encoding="utf-8")
+        result = build_javascript(source, world=args.world, origin=args.js, registry=registry,
+                                  features=(*DEFAULT_FEATURES, *args.js_feature))
     elif args.wat:
         source = Path(args.wat).read_text(encoding="utf-8")
         result = builders.build_wat(source, world=args.world, origin=args.wat, registry=registry)
@@ -180,7 +186,10 @@ def _parser() -> argparse.ArgumentParser:
     source = build.add_mutually_exclusive_group(required=True)
     source.add_argument("--python", metavar="FILE")
     source.add_argument("--wat", metavar="FILE")
+    source.add_argument("--js", metavar="FILE", help="a JavaScript module (componentize-js)")
     source.add_argument("--stub", action="store_true")
+    build.add_argument("--js-feature", action="append", default=[], metavar="FEATURE",
+                       help="a componentize-js feature beyond stdio, random and clocks: http (fetch)")
     build.add_argument("-o", "--output", required=True)
     build.set_defaults(run=_build)
 

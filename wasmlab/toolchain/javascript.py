@@ -81,9 +81,14 @@ def lock_hash() -> str:
     return digest.hexdigest()[:16]
 
 
+def tools_dir() -> Path:
+    """``$WASMLAB_TOOLS_DIR``, else ``tools/`` in the build cache folder."""
+    return Path(os.environ.get("WASMLAB_TOOLS_DIR") or cache.cache_dir() / "tools")
+
+
 def npm_tools(*, progress: bool = True) -> Path:
     """The folder holding the pinned npm packages, installed with ``npm ci`` on first use."""
-    root = cache.cache_dir() / "tools" / f"npm-{lock_hash()}"
+    root = tools_dir() / f"npm-{lock_hash()}"
     if (root / _MARKER).is_file():
         return root
     node_command()
