@@ -286,6 +286,24 @@ class Component(Displayable):
         """Call an export by name (see :meth:`export`)."""
         return self.export(target)(*args, **kwargs)
 
+    def engine(self, name: str = "wasmtime"):
+        """The component under another engine: ``"node"`` runs its exports in Node's V8 (jco +
+        preview2-shim; see :mod:`wasmlab.runtime.node_engine`), ``"wasmtime"`` is the component itself."""
+        if name == "wasmtime":
+            return self
+        if name == "node":
+            from wasmlab.runtime.node_engine import NodeEngine
+
+            engines_ = self.__dict__.setdefault("_engines", {})
+            return engines_.setdefault(name, NodeEngine(self))
+        raise WasmlabError(f"unknown engine {name!r}", hint="engines: wasmtime, node")
+
+    def transpile(self, out_dir: str | os.PathLike) -> Path:
+        """``jco transpile``: this component as an ES module in ``out_dir``; returns the module's path."""
+        from wasmlab.toolchain.javascript import transpile
+
+        return transpile(self.wasm_path, out_dir, name=self.name)
+
     def run(self, *args: str, stdin: str | bytes | None = None, echo: bool = True) -> engines.RunResult:
         """Run a command component (one exporting ``wasi:cli/run``) in a fresh instance.
 

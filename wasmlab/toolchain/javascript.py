@@ -33,7 +33,7 @@ from wasmlab.toolchain.tools import _run, _strip_color, wasm_tools
 from wasmlab.toolchain.wit import WitRegistry
 from wasmlab.toolchain.wit import registry as session_registry
 
-__all__ = ["build_javascript", "npm_tools", "node_command", "run_node", "FEATURES", "NodeMissing"]
+__all__ = ["build_javascript", "transpile", "jco", "npm_tools", "node_command", "node_wasm_flags", "run_node", "FEATURES", "NodeMissing"]
 
 #: componentize-js's engine features; ``http`` (``fetch``) is off unless a build asks for it, since
 #: it makes the component import wasi:http, which wasmlab's in-process host does not provide.
@@ -59,6 +59,14 @@ def node_command() -> str:
     if major < 18:
         raise NodeMissing(f"Node.js {version} is too old for componentize-js and jco", hint=_INSTALL_HINT)
     return node
+
+
+@functools.lru_cache(maxsize=1)
+def node_wasm_flags() -> tuple[str, ...]:
+    """V8 flags for the Wasm features componentize-py output uses (extended constant expressions are
+    behind a flag before Node 22)."""
+    options = _run([node_command(), "--v8-options"]).text
+    return tuple(f"--{flag}" for flag in ("experimental-wasm-extended-const",) if f"--{flag} " in options)
 
 
 def _npm_command() -> str:
@@ -231,3 +239,47 @@ def _build_error(output: str, source: str, origin: str) -> BuildError:
     if frame:
         location = Location(origin, int(frame.group(1)), int(frame.group(2) or 1), source)
     return BuildError(message, location=location, detail="\n".join(lines[-12:]) if len(lines) > 1 else None)
+
+
+def jco(*args, cwd=None, timeout: float | None = 900, on_tick=None, progress: bool = True):
+    """Run the pinned ``jco`` command (``jco transpile ...``)."""
+    tools = npm_tools(progress=progress)
+    script = tools / "node_modules" / "@bytecodealliance" / "jco" / "dist" / "jco.js"
+    return _run([node_command(), str(script), *map(os.fspath, args)], cwd=cwd, timeout=timeout, on_tick=on_tick)
+
+
+def transpile(wasm: Path, out_dir: str | os.PathLike | None = None, *, name: str = "component",
+              progress: bool = True) -> Path:
+    """``jco transpile``: the component as an ES module ``NAME.js`` (plus its core ``.wasm`` files).
+
+    Without ``out_dir`` the result is cached in the tool folder, keyed by the component's bytes,
+    where its ``@bytecodealliance/preview2-shim`` imports resolve; returns the module's path.
+    """
+    wasm = Path(wasm)
+    if out_dir is None:
+        key = cache.input_key(wasm=wasm.read_bytes(), name=name, lock=lock_hash())
+        out = npm_tools(progress=progress) / "transpiled" / key[:32]
+        if (out / f"{name}.js").is_file():
+            return out / f"{name}.js"
+    else:
+        out = Path(out_dir)
+    reporter = Progress(f"transpiling {name} with jco", enabled=progress)
+    reporter.stage("jco transpile: core modules + an ES module")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".tmp-", dir=out.parent) as tmp:
+        staged = Path(tmp) / "out"
+        result = jco("transpile", wasm, "-o", staged, "--name", name, "--quiet", on_tick=reporter.tick,
+                     progress=progress)
+        if not result.ok:
+            raise ToolError("jco transpile failed", detail=_strip_color(result.stderr + result.text).strip()[-3000:])
+        if out.exists() and out_dir is None:
+            shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True, exist_ok=True)
+        (staged / "package.json").write_text('{"type": "module"}\n', encoding="utf-8")
+        for path in staged.rglob("*"):
+            if path.is_file():
+                target = out / path.relative_to(staged)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+    reporter.done(f"transpiled in {reporter.elapsed:.1f} s")
+    return out / f"{name}.js"
