@@ -94,7 +94,7 @@ def _call(args) -> int:
     component.grants = _grants(args)
     component.limits = Limits(timeout=args.timeout, max_memory=args.max_memory, fuel=args.fuel)
     target, _ = wave.parse_call(args.expression, origin="call")
-    exported = component.export(target)
+    exported = component.engine(args.engine).export(target)
     try:
         values = wave.parse_arguments(args.expression, exported.function.params, origin="call")
     except WasmlabError as err:
@@ -107,6 +107,14 @@ def _call(args) -> int:
             print(f"fuel consumed: {component.fuel_consumed}", file=sys.stderr)
     if exported.function.result is not None:
         print(wave.format(result, exported.function.result))
+    return 0
+
+
+def _transpile(args) -> int:
+    from wasmlab.runtime.component import load
+
+    module = load(args.component).transpile(args.output)
+    print(f"wrote {module} (an ES module; it imports @bytecodealliance/preview2-shim)", file=sys.stderr)
     return 0
 
 
@@ -202,8 +210,15 @@ def _parser() -> argparse.ArgumentParser:
     call.add_argument("component")
     call.add_argument("expression", help="EXPORT(ARGS) with WAVE arguments; EXPORT is func, iface#func "
                       "or ns:pkg/iface@ver#func")
+    call.add_argument("--engine", choices=("wasmtime", "node"), default="wasmtime",
+                      help="node: run it under Node's V8 (jco + preview2-shim)")
     _add_run_options(call)
     call.set_defaults(run=_call)
+
+    transpile = sub.add_parser("transpile", help="a component as an ES module (jco transpile)")
+    transpile.add_argument("component")
+    transpile.add_argument("-o", "--output", required=True, metavar="DIR")
+    transpile.set_defaults(run=_transpile)
 
     run = sub.add_parser("run", help="run a command (a wasi:cli/run component or a WASI core module)")
     run.add_argument("component")
