@@ -25,6 +25,7 @@ from wasmlab import values as V
 from wasmlab.errors import ArgumentError, GuestError, Trap, WasmlabError
 from wasmlab.runtime import codecs
 from wasmlab.toolchain import javascript
+from wasmlab.views import Displayable
 from wasmlab.wittypes import (
     BorrowT,
     EnumT,
@@ -43,7 +44,7 @@ from wasmlab.wittypes import (
     unalias,
 )
 
-__all__ = ["NodeEngine", "to_js", "from_js"]
+__all__ = ["NodeEngine", "NodeFunction", "EngineComparison", "compare_engines", "to_js", "from_js"]
 
 _MARK = "\x1eWASMLAB "
 _TYPED = {"s8": "Int8Array", "u8": "Uint8Array", "s16": "Int16Array", "u16": "Uint16Array", "s32": "Int32Array",
@@ -298,7 +299,7 @@ class NodeEngine:
         raise AttributeError(f"{name} is not an exported function or interface")
 
     def invoke(self, path: tuple[str, ...], function: Function, args: tuple, *, result: bool = False,
-               repeat: int = 1):
+               repeat: int = 1, echo: bool = True):
         if _has_handle(function.result) or any(_has_handle(t) for _, t in function.params):
             raise WasmlabError(f"{'#'.join(path)} passes resources, which wasmlab does not carry into Node",
                                hint="call it with wasmtime; Node takes plain values")
@@ -312,7 +313,7 @@ class NodeEngine:
             process = self._ensure()
             process.stdin.write((json.dumps(request) + "\n").encode())
             process.stdin.flush()
-            response = self._read(timeout=self.component.limits.timeout)
+            response = self._read(timeout=self.component.limits.timeout, echo=echo)
         if "missing" in response:
             raise WasmlabError(f"the transpiled module has no {'#'.join(path)}")
         self.last_seconds = int(response["ns"]) / 1e9
@@ -396,7 +397,7 @@ class NodeFunction:
 
     def timed(self, *args, repeat: int = 100):
         """Call ``repeat`` times inside Node; returns (result, seconds per call)."""
-        value = self.engine.invoke(self.path, self.function, args, repeat=repeat)
+        value = self.engine.invoke(self.path, self.function, args, repeat=repeat, echo=False)
         return value, self.engine.last_seconds
 
 
@@ -421,3 +422,44 @@ class NodeInterface:
         return dir(self._exported)
 
 
+
+
+class EngineComparison(Displayable):
+    """The same calls under wasmtime and under Node: results side by side, and the time per call
+    (wasmtime's as Python calls it through wasmlab, Node's inside V8, each averaged over ``repeat``)."""
+
+    def __init__(self, component_name: str, rows: list[dict], repeat: int):
+        self.component_name = component_name
+        self.rows = rows
+        self.repeat = repeat
+
+    @property
+    def all_equal(self) -> bool:
+        return all(row["same"] for row in self.rows)
+
+    def __repr__(self) -> str:
+        header = ("call", "wasmtime", "node", "same", "wasmtime µs", "node µs")
+        lines = [header] + [(r["call"], repr(r["wasmtime"]), repr(r["node"]), "yes" if r["same"] else "NO",
+                             f"{r['wasmtime_seconds'] * 1e6:.1f}", f"{r['node_seconds'] * 1e6:.1f}")
+                            for r in self.rows]
+        widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
+        return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines)
+
+
+def compare_engines(component, calls, *, repeat: int = 200) -> EngineComparison:
+    """Run each ``(target, args)`` of ``calls`` under wasmtime and under Node; see :class:`EngineComparison`."""
+    import time
+
+    node = component.engine("node")
+    rows = []
+    for target, args in calls:
+        under_wasmtime = component.export(target)
+        started = time.perf_counter()
+        for _ in range(repeat):
+            wasmtime_value = under_wasmtime(*args)
+        wasmtime_seconds = (time.perf_counter() - started) / repeat
+        node_value, node_seconds = node.export(target).timed(*args, repeat=repeat)
+        rows.append({"call": f"{target}({', '.join(map(repr, args))})", "wasmtime": wasmtime_value,
+                     "node": node_value, "same": wasmtime_value == node_value,
+                     "wasmtime_seconds": wasmtime_seconds, "node_seconds": node_seconds})
+    return EngineComparison(component.name, rows, repeat)
