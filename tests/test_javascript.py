@@ -113,7 +113,7 @@ def test_cli_builds_javascript(tmp_path):
     assert done.returncode == 0, done.stderr
     called = run_cli("call", "g.wasm", 'greeter#greet("shell")', cwd=tmp_path)
     assert called.returncode == 0, called.stderr
-    assert called.stdout.strip() == '"Hello from JavaScript, shell!"'
+    assert called.stdout.splitlines() == ["JavaScript greets shell", '"Hello from JavaScript, shell!"']
 
 
 def test_magic_builds_javascript():

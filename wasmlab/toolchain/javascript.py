@@ -94,9 +94,19 @@ def tools_dir() -> Path:
     return Path(os.environ.get("WASMLAB_TOOLS_DIR") or cache.cache_dir() / "tools")
 
 
+def npm_tools_path() -> Path:
+    """Where the pinned npm packages are (or will be) installed; :func:`npm_tools` installs them."""
+    return tools_dir() / f"npm-{lock_hash()}"
+
+
+def script_source(name: str) -> bytes:
+    """One of wasmlab's JavaScript files (``npm/*.mjs``)."""
+    return (resources.files("wasmlab.toolchain") / "npm" / name).read_bytes()
+
+
 def npm_tools(*, progress: bool = True) -> Path:
     """The folder holding the pinned npm packages, installed with ``npm ci`` on first use."""
-    root = tools_dir() / f"npm-{lock_hash()}"
+    root = npm_tools_path()
     if (root / _MARKER).is_file():
         return root
     node_command()
@@ -132,12 +142,15 @@ def _file_lock(path: Path):
 
 
 def _driver(tools: Path, name: str) -> Path:
-    """The script copied into the tool folder: ES modules resolve packages from where they lie."""
-    data = (resources.files("wasmlab.toolchain") / "npm" / name).read_bytes()
-    path = tools / name
-    if not path.is_file() or path.read_bytes() != data:
-        cache._atomic_write(path, data)
-    return path
+    """wasmlab's Node scripts, copied into the tool folder (ES modules resolve packages from where
+    they lie); returns the path of ``name``."""
+    for script in (resources.files("wasmlab.toolchain") / "npm").iterdir():
+        if script.name.endswith(".mjs"):
+            data = script.read_bytes()
+            path = tools / script.name
+            if not path.is_file() or path.read_bytes() != data:
+                cache._atomic_write(path, data)
+    return tools / name
 
 
 def run_node(script: str, *args, cwd=None, timeout: float | None = 600, on_tick=None, env: dict | None = None,
@@ -249,7 +262,7 @@ def jco(*args, cwd=None, timeout: float | None = 900, on_tick=None, progress: bo
 
 
 def transpile(wasm: Path, out_dir: str | os.PathLike | None = None, *, name: str = "component",
-              progress: bool = True) -> Path:
+              progress: bool = True, extra: list[str] | tuple[str, ...] = ()) -> Path:
     """``jco transpile``: the component as an ES module ``NAME.js`` (plus its core ``.wasm`` files).
 
     Without ``out_dir`` the result is cached in the tool folder, keyed by the component's bytes,
@@ -257,7 +270,7 @@ def transpile(wasm: Path, out_dir: str | os.PathLike | None = None, *, name: str
     """
     wasm = Path(wasm)
     if out_dir is None:
-        key = cache.input_key(wasm=wasm.read_bytes(), name=name, lock=lock_hash())
+        key = cache.input_key(wasm=wasm.read_bytes(), name=name, lock=lock_hash(), extra=list(extra))
         out = npm_tools(progress=progress) / "transpiled" / key[:32]
         if (out / f"{name}.js").is_file():
             return out / f"{name}.js"
@@ -268,7 +281,7 @@ def transpile(wasm: Path, out_dir: str | os.PathLike | None = None, *, name: str
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".tmp-", dir=out.parent) as tmp:
         staged = Path(tmp) / "out"
-        result = jco("transpile", wasm, "-o", staged, "--name", name, "--quiet", on_tick=reporter.tick,
+        result = jco("transpile", wasm, "-o", staged, "--name", name, "--quiet", *extra, on_tick=reporter.tick,
                      progress=progress)
         if not result.ok:
             raise ToolError("jco transpile failed", detail=_strip_color(result.stderr + result.text).strip()[-3000:])
