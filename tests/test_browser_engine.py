@@ -7,7 +7,7 @@ import json
 
 import pytest
 from lab_browser import CHROMIUM, NO_CHROMIUM, JupyterLab, launch_chromium
-from languages import require_node, shared_tools_dir
+from languages import GREET_WIT, GREETER_JS, require_node, shared_tools_dir
 
 import wasmlab
 from wasmlab.errors import WasmlabError
@@ -38,6 +38,9 @@ CELLS = [
     f"wasmlab.define_wit({CALC_WIT!r});\ncalc = wasmlab.build(world='calc', wat={CALC_WAT!r}, name='calc')",
     "in_browser(calc, 'add', 2, 40)",
     "in_browser(calc, 'swap', {'left': 1, 'right': 2})",
+    # a JavaScript guest: its WASI imports (stdio, clocks, random) come from preview2-shim's browser build
+    f"wasmlab.define_wit({GREET_WIT!r});\njs = wasmlab.build(world='demo:greet/plugin', js={GREETER_JS!r}, name='js')",
+    "in_browser(js, 'greeter#describe', [{'name': 'ada', 'languages': ['en'], 'age': None}])",
 ]
 
 
@@ -91,7 +94,7 @@ def test_browser_computes_the_same_result_as_wasmtime(tools, tmp_path):
                                    "?.innerText ?? '')", timeout=120_000)
             page.get_by_role("menuitem", name="Run", exact=True).click()
             page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-            page.wait_for_function("() => document.querySelectorAll('.wasmlab-browser-call[data-state]').length == 2",
+            page.wait_for_function("() => document.querySelectorAll('.wasmlab-browser-call[data-state]').length == 3",
                                    timeout=600_000, polling=500)
             calls = page.eval_on_selector_all(".wasmlab-browser-call", """els => els.map(el => ({
                 state: el.dataset.state,
@@ -101,7 +104,8 @@ def test_browser_computes_the_same_result_as_wasmtime(tools, tmp_path):
             browser.close()
     finally:
         lab.stop()
-    assert [c["state"] for c in calls] == ["done", "done"], calls
+    assert [c["state"] for c in calls] == ["done", "done", "done"], calls
     assert calls[0]["browser"] == "42" and calls[0]["wasmtime"] == "42"
     assert json.loads(calls[1]["browser"]) == {"left": 2, "right": 1}
-    assert [c["same"] for c in calls] == ["yes", "yes"]
+    assert json.loads(calls[2]["browser"]) == ["ada speaks en"]
+    assert [c["same"] for c in calls] == ["yes", "yes", "yes"]

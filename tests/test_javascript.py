@@ -127,6 +127,20 @@ def test_magic_builds_javascript():
     result = shell.run_cell("%%component jsgreeter --world plugin --js\n" + GREETER_JS)
     assert result.success, result.error_in_exec
     assert shell.user_ns["jsgreeter"].greeter.greet("cell") == "Hello from JavaScript, cell!"
-    broken = shell.run_cell("%%component broken --world plugin --js\nexport const greeter = {\n  greet( {},\n};\n")
+    broken = shell.run_cell("%%component broken --world plugin --js\nexport const greeter = {\n"
+                            "  greet(name) { return name +; },\n};\n")
     assert isinstance(broken.error_in_exec, BuildError)
     assert broken.error_in_exec.location.line == 3  # line 1 is the magic line
+
+
+def test_fetch_feature_imports_wasi_http_and_the_error_names_it():
+    from wasmlab.errors import LinkError
+
+    greet_wit()
+    fetching = wasmlab.build(world="demo:greet/plugin", js=GREETER_JS, js_features=["http"], name="fetching",
+                             progress=False)
+    assert any(name.startswith("wasi:http/outgoing-handler") for name in fetching.imports)
+    with pytest.raises(LinkError) as info:
+        fetching.greeter.greet("x")
+    assert "no implementation of wasi:http/" in info.value.hint
+    assert "WASI 0.3" not in info.value.hint
