@@ -41,10 +41,10 @@ world app {
 GREETER_JS = """\
 export const greeter = {
   greet(name) {
-    console.log(`JavaScript greets ${name}`);
     return `Hello from JavaScript, ${name}!`;
   },
   describe(people) {
+    console.log(`JavaScript describes ${people.length} people`);
     return people.map((p) => `${p.name} speaks ${p.languages.join(", ") || "nothing"}`
       + (p.age === undefined ? "" : ` at ${p.age}`));
   },

@@ -29,8 +29,9 @@ def monkeypatch_module():
 def test_js_component_builds_and_calls_with_records_lists_and_options(capfd):
     greeter = js_greeter()
     assert greeter.greeter.greet("Wasm") == "Hello from JavaScript, Wasm!"
-    assert "JavaScript greets Wasm" in capfd.readouterr().out  # console.log streams into the cell
+    capfd.readouterr()
     assert greeter.greeter.describe([ADA, LINUS]) == ["ada speaks en, fr", "linus speaks nothing at 7"]
+    assert "JavaScript describes 2 people" in capfd.readouterr().out  # console.log streams into the cell
 
 
 def test_js_build_leaves_out_fetch_unless_asked():
@@ -113,7 +114,7 @@ def test_cli_builds_javascript(tmp_path):
     assert done.returncode == 0, done.stderr
     called = run_cli("call", "g.wasm", 'greeter#greet("shell")', cwd=tmp_path)
     assert called.returncode == 0, called.stderr
-    assert called.stdout.splitlines() == ["JavaScript greets shell", '"Hello from JavaScript, shell!"']
+    assert called.stdout.strip() == '"Hello from JavaScript, shell!"'
 
 
 def test_magic_builds_javascript():
