@@ -12,7 +12,7 @@ from wasmlab.capabilities import CapabilityReport
 from wasmlab.composition import Composition
 from wasmlab.notebook.pictures import RenderError, capability_graph, composition_graph, world_graph
 from wasmlab.runtime.component import Component
-from wasmlab.runtime.node_engine import EngineComparison
+from wasmlab.runtime.node_engine import EngineComparison, brief
 from wasmlab.toolchain.wit import WitDefinition
 from wasmlab.views import offers, shows
 
@@ -112,7 +112,7 @@ def engine_comparison_bundle(comparison) -> dict:
     head = "".join(f"<th>{h}</th>" for h in ("call", "wasmtime", "Node", "same", "wasmtime µs/call", "Node µs/call"))
     rows = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in (
-            r["call"], repr(r["wasmtime"]), repr(r["node"]), "yes" if r["same"] else "NO",
+            r["call"], brief(r["wasmtime"]), brief(r["node"]), "yes" if r["same"] else "NO",
             f"{r['wasmtime_seconds'] * 1e6:.1f}", f"{r['node_seconds'] * 1e6:.1f}")) + "</tr>"
         for r in comparison.rows)
     note = (f"<p><i>{comparison.component_name}: times are averages over {comparison.repeat} calls; wasmtime's as "

@@ -44,7 +44,7 @@ from wasmlab.wittypes import (
     unalias,
 )
 
-__all__ = ["NodeEngine", "NodeFunction", "EngineComparison", "compare_engines", "to_js", "from_js"]
+__all__ = ["NodeEngine", "NodeFunction", "EngineComparison", "compare_engines", "to_js", "from_js", "brief"]
 
 _MARK = "\x1eWASMLAB "
 _TYPED = {"s8": "Int8Array", "u8": "Uint8Array", "s16": "Int16Array", "u16": "Uint16Array", "s32": "Int32Array",
@@ -439,11 +439,17 @@ class EngineComparison(Displayable):
 
     def __repr__(self) -> str:
         header = ("call", "wasmtime", "node", "same", "wasmtime µs", "node µs")
-        lines = [header] + [(r["call"], repr(r["wasmtime"]), repr(r["node"]), "yes" if r["same"] else "NO",
+        lines = [header] + [(r["call"], brief(r["wasmtime"]), brief(r["node"]), "yes" if r["same"] else "NO",
                              f"{r['wasmtime_seconds'] * 1e6:.1f}", f"{r['node_seconds'] * 1e6:.1f}")
                             for r in self.rows]
         widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
         return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines)
+
+
+def brief(value, width: int = 40) -> str:
+    """``repr`` cut to ``width`` characters, for tables."""
+    text = repr(value)
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def compare_engines(component, calls, *, repeat: int = 200) -> EngineComparison:
@@ -459,7 +465,7 @@ def compare_engines(component, calls, *, repeat: int = 200) -> EngineComparison:
             wasmtime_value = under_wasmtime(*args)
         wasmtime_seconds = (time.perf_counter() - started) / repeat
         node_value, node_seconds = node.export(target).timed(*args, repeat=repeat)
-        rows.append({"call": f"{target}({', '.join(map(repr, args))})", "wasmtime": wasmtime_value,
+        rows.append({"call": f"{target}({', '.join(map(brief, args))})", "wasmtime": wasmtime_value,
                      "node": node_value, "same": wasmtime_value == node_value,
                      "wasmtime_seconds": wasmtime_seconds, "node_seconds": node_seconds})
     return EngineComparison(component.name, rows, repeat)
