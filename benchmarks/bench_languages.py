@@ -1,7 +1,7 @@
 """What a call across a component boundary costs, by the language on the other side.
 
 The deck's Greeter (tests/languages.py): a Python app imports the ``greeter`` interface; composed with WAC
-once with a Python greeter and once with a JavaScript one (componentize-js).  Inside one call from the
+with a Python greeter, a JavaScript one (componentize-js) and a hand-written WAT one.  Inside one call from the
 host, the app calls ``greeter.greet("ada")`` N times (``greet-many``), or a plain Python function
 N times (``greet-many-locally``): the difference, divided by N, is the cost of one call through the
 canonical ABI into the other component (lifting and lowering a string each way, plus the guest's own work).
@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from languages import composed, js_greeter, py_greeter  # noqa: E402
+from languages import composed, js_greeter, py_greeter, wat_greeter  # noqa: E402
 
 
 def best_of(fn, repeat: int = 5) -> float:
@@ -31,7 +31,8 @@ def best_of(fn, repeat: int = 5) -> float:
 
 
 def main(n: int = 2000) -> None:
-    apps = {"Python -> Python": composed(py_greeter()), "Python -> JavaScript": composed(js_greeter())}
+    apps = {"Python -> Python": composed(py_greeter()), "Python -> JavaScript": composed(js_greeter()),
+            "Python -> WAT": composed(wat_greeter())}
     for app in apps.values():
         app.greet_many("warm-up", 10)
     rows = {}

@@ -61,6 +61,47 @@ class Greeter:
                 for p in people]
 """
 
+GREETER_WAT = """\
+(module
+  ;; a bump allocator: the host lowers arguments with cabi_realloc; post-return frees everything
+  (memory (export "memory") 2)
+  (global $heap (mut i32) (i32.const 1024))
+  (data (i32.const 64) "Hello from WAT, ")
+  (func $alloc (param $size i32) (result i32)
+    (local $at i32)
+    (local.set $at (i32.and (i32.add (global.get $heap) (i32.const 7)) (i32.const -8)))
+    (global.set $heap (i32.add (local.get $at) (local.get $size)))
+    (local.get $at))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (call $alloc (local.get 3)))
+  ;; greet(name) -> "Hello from WAT, " + name + "!", returned through the area at 16
+  (func (export "demo:greet/greeter#greet") (param $name i32) (param $len i32) (result i32)
+    (local $out i32) (local $total i32)
+    (local.set $total (i32.add (local.get $len) (i32.const 17)))
+    (local.set $out (call $alloc (local.get $total)))
+    (memory.copy (local.get $out) (i32.const 64) (i32.const 16))
+    (memory.copy (i32.add (local.get $out) (i32.const 16)) (local.get $name) (local.get $len))
+    (i32.store8 (i32.add (local.get $out) (i32.add (local.get $len) (i32.const 16))) (i32.const 33))
+    (i32.store (i32.const 16) (local.get $out))
+    (i32.store (i32.const 20) (local.get $total))
+    (i32.const 16))
+  ;; describe(people) -> each person's name (a person is 20 bytes: name, languages, age)
+  (func (export "demo:greet/greeter#describe") (param $people i32) (param $count i32) (result i32)
+    (local $out i32) (local $i i32)
+    (local.set $out (call $alloc (i32.mul (local.get $count) (i32.const 8))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
+        (i64.store (i32.add (local.get $out) (i32.mul (local.get $i) (i32.const 8)))
+                   (i64.load (i32.add (local.get $people) (i32.mul (local.get $i) (i32.const 20)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (i32.store (i32.const 16) (local.get $out))
+    (i32.store (i32.const 20) (local.get $count))
+    (i32.const 16))
+  (func (export "cabi_post_demo:greet/greeter#greet") (param i32) (global.set $heap (i32.const 1024)))
+  (func (export "cabi_post_demo:greet/greeter#describe") (param i32) (global.set $heap (i32.const 1024))))
+"""
+
 APP_PY = """\
 from wit_world.imports import greeter
 
@@ -128,6 +169,14 @@ def py_greeter():
 
     greet_wit()
     return wasmlab.build(world="demo:greet/plugin", python=GREETER_PY, name="greeter", progress=False)
+
+
+@functools.lru_cache(maxsize=None)
+def wat_greeter():
+    import wasmlab
+
+    greet_wit()
+    return wasmlab.build(world="demo:greet/plugin", wat=GREETER_WAT, name="greeter", progress=False)
 
 
 @functools.lru_cache(maxsize=None)

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 import wasmlab
-from languages import GREETER_JS, composed, greet_wit, js_greeter, py_greeter, require_node, shared_tools_dir
+from languages import (
+    GREETER_JS,
+    composed,
+    greet_wit,
+    js_greeter,
+    py_greeter,
+    require_node,
+    shared_tools_dir,
+    wat_greeter,
+)
 from wasmlab.errors import BuildError, ToolError
 
 pytestmark = pytest.mark.slow
@@ -101,6 +110,13 @@ def test_the_same_app_works_with_the_python_greeter_plugged_in():
     app = composed(py_greeter())
     assert app.welcome(["ada"]) == "Hello from Python, ada!"
     assert app.introduce([ADA, LINUS]) == ["ada speaks en, fr", "linus speaks nothing at 7"]
+
+
+def test_the_same_app_works_with_the_wat_greeter_plugged_in():
+    app = composed(wat_greeter())
+    assert app.welcome(["ada", "linus"]) == "Hello from WAT, ada! Hello from WAT, linus!"
+    assert app.introduce([ADA, LINUS]) == ["ada", "linus"]  # the WAT greeter only names them
+    assert app.greet_many("ada", 3) == 3 * len("Hello from WAT, ada!")
 
 
 def test_cli_builds_javascript(tmp_path):
