@@ -123,7 +123,8 @@ try {{
   const component = await import(base + 'wasmlab/modules/' + request.module);
   const camel = (name) => name.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase());
   const [iface, func] = request.path;
-  const owner = iface === null ? component : (component[iface] ?? component[camel(iface.split('/').pop().split('@')[0])]);
+  const short = iface === null ? null : camel(iface.split('/').pop().split('@')[0]);
+  const owner = iface === null ? component : (component[iface] ?? component[short]);
   let answer;
   try {{ answer = {{ ok: tag(owner[camel(func)](...revive(request.args))) }}; }}
   catch (error) {{ answer = error && 'payload' in error ? {{ err: tag(error.payload) }} : {{ trap: String(error) }}; }}

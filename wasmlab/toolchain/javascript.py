@@ -33,7 +33,8 @@ from wasmlab.toolchain.tools import _run, _strip_color, wasm_tools
 from wasmlab.toolchain.wit import WitRegistry
 from wasmlab.toolchain.wit import registry as session_registry
 
-__all__ = ["build_javascript", "transpile", "jco", "npm_tools", "node_command", "node_wasm_flags", "run_node", "FEATURES", "NodeMissing"]
+__all__ = ["build_javascript", "transpile", "jco", "npm_tools", "npm_tools_path", "node_command", "node_wasm_flags",
+           "run_node", "FEATURES", "DEFAULT_FEATURES", "NodeMissing"]
 
 #: componentize-js's engine features; ``http`` (``fetch``) is off unless a build asks for it, since
 #: it makes the component import wasi:http, which wasmlab's in-process host does not provide.
@@ -214,8 +215,8 @@ def build_javascript(source: str, *, world: str, origin: str = "<javascript>", d
     return _cached_or_build("javascript", key_inputs, title, produce, progress=progress)
 
 
-_NODE_SYNTAX = re.compile(r"^(?P<file>.*?):(?P<line>\d+)\n(?P<code>.*)\n(?P<caret>\s*\^+)\s*\n+(?P<error>\w*Error: .*)$",
-                          re.M)
+_NODE_SYNTAX = re.compile(
+    r"^(?P<file>.*?):(?P<line>\d+)\n(?P<code>.*)\n(?P<caret>\s*\^+)\s*\n+(?P<error>\w*Error: .*)$", re.M)
 
 
 def _check_syntax(path: Path, source: str, origin: str) -> None:
