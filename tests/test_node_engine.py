@@ -148,3 +148,64 @@ def test_cli_transpile_and_call_under_node(kitchen, tmp_path):
         printed[engine] = called.stdout.strip()
     assert printed["node"] == printed["wasmtime"]
     assert printed["node"].startswith('{name: "a", age: 1')
+
+
+PROBE_WIT = """package demo:probe;
+
+world probe {
+  export env: func(name: string) -> option<string>;
+  export args: func() -> list<string>;
+  export read-file: func(path: string) -> result<string, string>;
+  export write-file: func(path: string, text: string) -> result<_, string>;
+}
+"""
+
+PROBE_PY = """\
+import os
+import sys
+
+from componentize_py_types import Err
+
+
+class WitWorld:
+    def env(self, name):
+        return os.environ.get(name)
+
+    def args(self):
+        return sys.argv
+
+    def read_file(self, path):
+        try:
+            with open(path) as f:
+                return f.read()
+        except OSError as e:
+            raise Err(f"{type(e).__name__}: {e.strerror}")
+
+    def write_file(self, path, text):
+        try:
+            with open(path, "w") as f:
+                f.write(text)
+        except OSError as e:
+            raise Err(f"{type(e).__name__}: {e.strerror}")
+"""
+
+
+def test_a_wasi_program_under_both_engines_and_where_they_differ(kitchen, tmp_path):
+    wasmlab.define_wit(PROBE_WIT, origin="probe.wit")
+    probe = wasmlab.build(world="demo:probe/probe", python=PROBE_PY, name="probe", progress=False)
+    (tmp_path / "hello.txt").write_text("hi from the host")
+    probe.grants = wasmlab.Grants().with_env(GREETING="hej").with_dir(tmp_path, "/data").with_args("one", "two")
+    node = probe.engine("node")
+    try:
+        for engine in (probe, node):  # the same environment, arguments, granted directory and refusals
+            assert engine.env("GREETING") == "hej" and engine.env("HOME") is None
+            assert engine.args() == ["one", "two"]
+            assert engine.read_file.result("/data/hello.txt") == wasmlab.Ok("hi from the host")
+            assert engine.read_file.result("/etc/hostname").value.startswith("FileNotFoundError")
+        # where they differ: wasmtime creates a file in the granted directory; preview2-shim under Node cannot
+        assert probe.write_file.result("/data/out.txt", "x") == wasmlab.Ok(None)
+        assert (tmp_path / "out.txt").read_text() == "x"
+        assert node.write_file.result("/data/out2.txt", "x") == wasmlab.Err("OSError: Not supported")
+        assert not (tmp_path / "out2.txt").exists()
+    finally:
+        node.close()

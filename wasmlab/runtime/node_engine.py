@@ -9,7 +9,8 @@ path returns, so the two compare equal.
 Grants map onto preview2-shim's switches: environment, arguments, directories, sockets, name
 lookup.  What Node cannot honour is refused, never ignored: read-only directories (the shim has
 no read-only mode), and fuel and memory limits (V8 has neither); a time limit stops the Node
-process.
+process.  A known difference (tests/test_node_engine.py shows it): preview2-shim under Node reads
+files in a granted directory but cannot create them ("Not supported") where wasmtime can.
 """
 
 from __future__ import annotations
@@ -228,7 +229,7 @@ class NodeEngine:
                 env[name] = os.environ[name]
         if grants.stdin:
             raise WasmlabError("Node calls take no stdin here", hint="call with wasmtime to feed stdin")
-        return {"env": env, "args": [self.component.name, *grants.args], "dirs": dirs,
+        return {"env": env, "args": list(grants.args), "dirs": dirs,
                 "sockets": grants.network, "nameLookup": grants.ip_name_lookup, "http": False}
 
     def _ensure(self) -> subprocess.Popen:
