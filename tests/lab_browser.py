@@ -40,7 +40,7 @@ class JupyterLab:
     """JupyterLab serving ``root``, with ``settings`` (``{"plugin.jupyterlab-settings": {...}}``) as
     the user's settings; ``workdir`` holds everything else it writes."""
 
-    def __init__(self, workdir: Path, root: Path, settings: dict[str, dict]):
+    def __init__(self, workdir: Path, root: Path, settings: dict[str, dict], extra_args: tuple[str, ...] = ()):
         self.root = root
         settings_dir = workdir / "lab-settings"
         for name, values in settings.items():
@@ -58,7 +58,8 @@ class JupyterLab:
             [sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser", "--ServerApp.open_browser=False",
              "--ip=127.0.0.1", f"--port={self.port}", "--port-retries=0",
              f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}",
-             f"--LabApp.user_settings_dir={settings_dir}", f"--LabApp.workspaces_dir={workdir / 'workspaces'}"],
+             f"--LabApp.user_settings_dir={settings_dir}", f"--LabApp.workspaces_dir={workdir / 'workspaces'}",
+             *extra_args],
             env=env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
             self._wait_until_serving()

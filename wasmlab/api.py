@@ -133,21 +133,31 @@ load_module = _front_door(source=WASM, name=OPTIONAL_TEXT, origin=TEXT)(_core_mo
              deps_dir=OPTIONAL_PATH, origin=OPTIONAL_TEXT, imports=OPTIONAL_MAPPING, progress=FLAG)
 def build(*, world: str | None = None, python: str | None = None, wat: str | None = None,
           stub: bool = False, name: str | None = None, deps_dir: str | os.PathLike | None = None,
-          origin: str | None = None, imports: dict | None = None, progress: bool = True) -> Component:
+          origin: str | None = None, imports: dict | None = None, progress: bool = True,
+          js: str | None = None, js_features: list[str] | None = None) -> Component:
     """Build a component and return it, ready to inspect and call.
 
-    Exactly one of ``python`` (source implementing ``world``), ``wat`` (a ``(component ...)``,
-    or a core module implementing ``world``) or ``stub=True`` (every export of ``world``
-    traps).  ``world`` is ``ns:pkg/world``, or a world's bare name when only one package has
-    it.  ``imports`` implements the component's non-WASI imports in Python.  Unchanged builds
+    Exactly one of ``python`` (source implementing ``world``), ``js`` (a JavaScript module
+    implementing ``world``, built with componentize-js; ``js_features`` adds e.g. ``"http"`` for
+    ``fetch``), ``wat`` (a ``(component ...)``, or a core module implementing ``world``) or
+    ``stub=True`` (every export of ``world`` traps).  ``world`` is ``ns:pkg/world``, or a world's
+    bare name when only one package has it.  ``imports`` implements the component's non-WASI imports in Python.  Unchanged builds
     come from the cache.
     """
     from wasmlab.toolchain import builders
 
-    chosen = [python is not None, wat is not None, bool(stub)]
+    chosen = [python is not None, js is not None, wat is not None, bool(stub)]
     if sum(chosen) != 1:
-        raise BuildError("give exactly one of python=..., wat=... or stub=True")
-    if python is not None:
+        raise BuildError("give exactly one of python=..., js=..., wat=... or stub=True")
+    if js is not None:
+        from wasmlab.toolchain.javascript import DEFAULT_FEATURES, build_javascript
+
+        if world is None:
+            raise BuildError("a JavaScript guest needs the world it implements", hint="pass world='ns:pkg/world'")
+        features = None if js_features is None else (*DEFAULT_FEATURES, *js_features)
+        result = build_javascript(js, world=world, origin=origin or "<javascript>", deps_dir=deps_dir,
+                                  features=features, progress=progress)
+    elif python is not None:
         if world is None:
             raise BuildError("a Python guest needs the world it implements", hint="pass world='ns:pkg/world'")
         result = builders.build_python(python, world=world, origin=origin or "<python>", deps_dir=deps_dir,

@@ -58,11 +58,17 @@ def _build(args) -> int:
     _check_wit_text(args.wit)
     python = read_text(args.python, "Python file") if args.python is not None else None
     wat = read_text(args.wat, "WAT file") if args.wat is not None else None
+    js = read_text(args.js, "JavaScript file") if args.js is not None else None
     out = shell.check_output(args.output)
     registry = WitRegistry()
     registry.define_path(args.wit)
     if python is not None:
         result = builders.build_python(python, world=world, origin=args.python, registry=registry)
+    elif js is not None:
+        from wasmlab.toolchain.javascript import DEFAULT_FEATURES, build_javascript
+
+        result = build_javascript(js, world=world, origin=args.js, registry=registry,
+                                  features=(*DEFAULT_FEATURES, *args.js_feature))
     elif wat is not None:
         result = builders.build_wat(wat, world=world, origin=args.wat, registry=registry)
     else:
@@ -120,7 +126,7 @@ def _call(args) -> int:
     component.limits = limits
     target, _ = wave.parse_call(expression, origin="call")
     try:
-        exported = component.export(target)
+        exported = component.engine(args.engine).export(target)
     except KeyError as exc:  # an export that is not there, in a form the component raised as a bare KeyError
         if isinstance(exc, WasmlabError):
             raise
@@ -137,6 +143,12 @@ def _call(args) -> int:
             print(f"fuel consumed: {component.fuel_consumed}", file=sys.stderr)
     if exported.function.result is not None:
         print(wave.format(result, exported.function.result))
+    return 0
+
+
+def _transpile(args) -> int:
+    module = _load(args.component, args).transpile(str(shell.named_path(args.output, "output folder")))
+    print(f"wrote {module} (an ES module; it imports @bytecodealliance/preview2-shim)", file=sys.stderr)
     return 0
 
 
@@ -334,7 +346,10 @@ def _parser() -> argparse.ArgumentParser:
     source = build.add_mutually_exclusive_group(required=True)
     source.add_argument("--python", metavar="FILE")
     source.add_argument("--wat", metavar="FILE")
+    source.add_argument("--js", metavar="FILE", help="a JavaScript module (componentize-js)")
     source.add_argument("--stub", action="store_true")
+    build.add_argument("--js-feature", action="append", default=[], metavar="FEATURE",
+                       help="a componentize-js feature beyond stdio, random and clocks: http (fetch)")
     build.add_argument("-o", "--output", required=True)
     build.set_defaults(run=_build)
 
@@ -348,8 +363,16 @@ def _parser() -> argparse.ArgumentParser:
     call.add_argument("component")
     call.add_argument("expression", help="EXPORT(ARGS) with WAVE arguments; EXPORT is func, iface#func "
                       "or ns:pkg/iface@ver#func")
+    call.add_argument("--engine", choices=("wasmtime", "node"), default="wasmtime",
+                      help="node: run it under Node's V8 (jco + preview2-shim)")
     _add_run_options(call)
     call.set_defaults(run=_call)
+
+    transpile = sub.add_parser("transpile", help="a component as an ES module (jco transpile)")
+    transpile.add_argument("component")
+    transpile.add_argument("-o", "--output", required=True, metavar="DIR")
+    _add_registry_options(transpile)
+    transpile.set_defaults(run=_transpile)
 
     run = sub.add_parser("run", help="run a command (a wasi:cli/run component or a WASI core module)",
                          usage="wasmlab run [OPTIONS] COMPONENT [ARGS...]",

@@ -29,6 +29,7 @@ from wasmlab.runtime.component import Component
 from wasmlab.runtime.engines import RunResult
 from wasmlab.runtime.perf import SVGChart
 from wasmlab.runtime.wasmtime_command import HttpResponse, Server
+from wasmlab.runtime.node_engine import EngineComparison, brief
 from wasmlab.toolchain.wit import WitDefinition
 from wasmlab.views import offers, shows
 
@@ -188,3 +189,16 @@ def call_forms(component):
     from wasmlab.notebook.widgets import call_forms as forms
 
     return forms(component)
+
+
+@shows(EngineComparison)
+def engine_comparison_bundle(comparison) -> dict:
+    head = "".join(f"<th>{h}</th>" for h in ("call", "wasmtime", "Node", "same", "wasmtime µs/call", "Node µs/call"))
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in (
+            r["call"], brief(r["wasmtime"]), brief(r["node"]), "yes" if r["same"] else "NO",
+            f"{r['wasmtime_seconds'] * 1e6:.1f}", f"{r['node_seconds'] * 1e6:.1f}")) + "</tr>"
+        for r in comparison.rows)
+    note = (f"<p><i>{comparison.component_name}: times are averages over {comparison.repeat} calls; wasmtime's as "
+            "Python calls it through wasmlab, Node's inside V8 (no round trip).</i></p>")
+    return {"text/plain": repr(comparison), "text/html": f"<table><tr>{head}</tr>{rows}</table>{note}"}

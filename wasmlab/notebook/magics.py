@@ -83,6 +83,9 @@ class Wasmlab(Magics, Configurable):
     @argument("name", help="the Python variable the component is bound to")
     @argument("--world", "-w", default=None, help="the world it implements: ns:pkg/world or a bare world name")
     @argument("--wat", action="store_true", help="the cell is WAT (a component, or a core module for --world)")
+    @argument("--js", action="store_true", help="the cell is a JavaScript module (componentize-js)")
+    @argument("--js-feature", action="append", default=None, metavar="FEATURE",
+              help="a componentize-js feature beyond stdio, random and clocks: http (fetch)")
     @argument("--stub", action="store_true", help="no source: every export of --world traps")
     @argument("--load", default=None, metavar="PATH", help="load an existing .wasm/.wat component, or pull "
               "oci://HOST/REPO:TAG (or @sha256:...) from a registry")
@@ -104,6 +107,9 @@ class Wasmlab(Magics, Configurable):
                     raise WasmlabError("nothing to build", hint="write Python (or --wat) in the cell, or pass --stub")
                 return wasmlab.build(world=args.world, stub=True, name=args.name, deps_dir=deps,
                                      progress=self.progress)
+            if args.js:
+                return wasmlab.build(world=args.world, js=cell, js_features=args.js_feature, name=args.name,
+                                     origin=origin, deps_dir=deps, progress=self.progress)
             if args.wat:
                 return wasmlab.build(world=args.world, wat=cell, name=args.name, origin=origin, deps_dir=deps,
                                      progress=self.progress)

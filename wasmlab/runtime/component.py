@@ -70,6 +70,7 @@ class Component(Displayable):
         self._instance: Instance | None = None
         self._instance_lock = threading.Lock()  # two threads replacing a trapped instance make one
         self._compile_lock = threading.Lock()
+        self._engines: dict[str, object] = {}  # other engines running this component (engine())
         self._export_indexes: dict[tuple, wc.ExportIndex | None] = {}
         self._grants = Grants()
         self._limits = Limits()
@@ -360,6 +361,22 @@ class Component(Displayable):
 
         return registry.push(self.wasm, reference, imports=list(self.imports), exports=list(self.exports),
                              annotations=annotations, **options)
+    def engine(self, name: str = "wasmtime"):
+        """The component under another engine: ``"node"`` runs its exports in Node's V8 (jco +
+        preview2-shim; see :mod:`wasmlab.runtime.node_engine`), ``"wasmtime"`` is the component itself."""
+        if name == "wasmtime":
+            return self
+        if name == "node":
+            from wasmlab.runtime.node_engine import NodeEngine
+
+            return self._engines.setdefault(name, NodeEngine(self))
+        raise WasmlabError(f"unknown engine {name!r}", hint="engines: wasmtime, node")
+
+    def transpile(self, out_dir: str | os.PathLike) -> Path:
+        """``jco transpile``: this component as an ES module in ``out_dir``; returns the module's path."""
+        from wasmlab.toolchain.javascript import transpile
+
+        return transpile(self.wasm_path, out_dir, name=self.name)
 
     def run(self, *args: str, stdin: str | bytes | None = None, echo: bool = True) -> engines.RunResult:
         """Run a command component (one exporting ``wasi:cli/run``) in a fresh instance.

@@ -263,6 +263,13 @@ def link_error(component, imports: dict, exc: wasmtime.WasmtimeError) -> LinkErr
                               "(missing ones then trap when called)")
     first = str(exc).splitlines()[0] if str(exc) else "instantiation failed"
     hint = None
-    if "wasi:" in str(exc):
+    unprovided = [k for k in component.imports if k.startswith("wasi:http/")]
+    if unprovided:  # wasmtime-py's WASI host has no wasi:http: name it rather than the WASI version
+        hint = (f"wasmlab's in-process host has no implementation of {', '.join(unprovided)} (wasi:http); "
+                "a JavaScript component imports it when built with the fetch feature (js_features=['http']): "
+                "rebuild without it")
+    elif any("@0.3" in k for k in component.imports if k.startswith("wasi:")):
         hint = "this host provides WASI 0.2; WASI 0.3 programs run through the wasmtime CLI backend"
+    elif "wasi:" in str(exc):
+        hint = "an imported WASI interface has no implementation in this host: " + first
     return LinkError(first, detail="\n".join(str(exc).splitlines()[1:6]) or None, hint=hint)
