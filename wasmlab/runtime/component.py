@@ -369,7 +369,10 @@ class Component(Displayable):
         if name == "node":
             from wasmlab.runtime.node_engine import NodeEngine
 
-            return self._engines.setdefault(name, NodeEngine(self))
+            engine = self._engines.get(name)
+            if engine is None:
+                engine = self._engines[name] = NodeEngine(self)
+            return engine
         raise WasmlabError(f"unknown engine {name!r}", hint="engines: wasmtime, node")
 
     def transpile(self, out_dir: str | os.PathLike) -> Path:
