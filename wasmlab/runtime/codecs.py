@@ -39,7 +39,7 @@ from wasmlab.wittypes import (
 )
 
 __all__ = ["Codec", "codec", "BoundFunction", "refuse_host_boundary", "refuse_streams", "guest_error",
-           "unwrap_result"]
+           "unwrap_result", "positional"]
 
 _KIND = capi.KIND
 
@@ -921,3 +921,13 @@ class BoundFunction:
 
 
 _FIRST = (0,)
+
+
+def positional(name: str, function, args: tuple, kwargs: dict) -> tuple:
+    """The arguments of a call of export ``name`` in parameter order: keywords (Python names of
+    the parameters) after the positional ones; an unknown keyword is refused with the signature."""
+    names = [V.py_name(param) for param, _ in function.params]
+    unknown = sorted(set(kwargs) - set(names))
+    if unknown:
+        raise ArgumentError(f"{name} has no parameter {unknown[0]!r}", hint=f"{name}: {function.signature()}")
+    return (*args, *[kwargs[n] for n in names[len(args):] if n in kwargs])

@@ -540,13 +540,7 @@ class ExportedFunction:
             return self(*args, **kwargs)
 
     def _positional(self, args: tuple, kwargs: dict) -> tuple:
-        names = [py_name(name) for name, _ in self.function.params]
-        unknown = sorted(set(kwargs) - set(names))
-        if unknown:
-            raise ArgumentError(f"{self.name} has no parameter {unknown[0]!r}",
-                                hint=f"{self.name}: {self.function.signature()}")
-        rest = [kwargs[n] for n in names[len(args):] if n in kwargs]
-        return (*args, *rest)
+        return codecs.positional(self.name, self.function, args, kwargs)
 
     def call_sync(self, *args, **kwargs):
         """Call and block until the result is there, also for an ``async func`` inside a running

@@ -307,7 +307,7 @@ class NodeEngine:
         if len(args) != len(function.params):
             raise ArgumentError(f"{'#'.join(path)} takes {len(function.params)} arguments, got {len(args)}",
                                 hint=f"{'#'.join(path)}: {function.signature()}")
-        checked = [codecs.codec(t).check(v, _py(name)) for v, (name, t) in zip(args, function.params)]
+        checked = [codecs.codec(t).check(v, V.py_name(name)) for v, (name, t) in zip(args, function.params)]
         request = {"path": [None, path[0]] if len(path) == 1 else list(path),
                    "args": [to_js(v, t) for v, (_, t) in zip(checked, function.params)], "repeat": repeat}
         with self._lock:
@@ -334,10 +334,6 @@ class NodeEngine:
             payload = None if kind.ok is None else from_js(response["ok"], kind.ok)
             return V.Ok(payload) if result else payload
         return from_js(response["ok"], function.result)
-
-
-def _py(name: str) -> str:
-    return name.replace("-", "_")
 
 
 def _module_name(name: str) -> str:
@@ -382,12 +378,7 @@ class NodeFunction:
         return f"{self.name}: {self.function.signature()} (under Node)"
 
     def _positional(self, args, kwargs) -> tuple:
-        names = [_py(n) for n, _ in self.function.params]
-        unknown = sorted(set(kwargs) - set(names))
-        if unknown:
-            raise ArgumentError(f"{self.name} has no parameter {unknown[0]!r}",
-                                hint=f"{self.name}: {self.function.signature()}")
-        return (*args, *[kwargs[n] for n in names[len(args):] if n in kwargs])
+        return codecs.positional(self.name, self.function, args, kwargs)
 
     def __call__(self, *args, **kwargs):
         return self.engine.invoke(self.path, self.function, self._positional(args, kwargs))
