@@ -43,9 +43,11 @@ def kernel_pids(home: Path) -> list[int]:
     return pids
 
 
-def pss_mb(pid: int) -> float:
+def pss_mb(pid: int, field: str = "Pss") -> float:
+    """A process's proportional share of memory in MB (``Pss_Anon``: its own heaps and Wasm memories;
+    ``Pss_File``: its share of mapped files, such as compiled code mapped from the cache)."""
     for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        if line.startswith("Pss:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -95,10 +97,11 @@ def run_class(work: Path, notebook: Path, learners: int, shared: Path | None, ke
         done.wait()
         pss = {p.name: sum(pss_mb(pid) for pid in kernel_pids(work / "home" / p.name)) for p in people}
         rss = {p.name: sum(rss_mb(pid) for pid in kernel_pids(work / "home" / p.name)) for p in people}
+        anon = {p.name: sum(pss_mb(pid, "Pss_Anon") for pid in kernel_pids(work / "home" / p.name)) for p in people}
         barrier.wait()
         for t in threads:
             t.join()
-        return {"walls": walls, "errors": errors, "pss": pss, "rss": rss}
+        return {"walls": walls, "errors": errors, "pss": pss, "rss": rss, "anon": anon}
     finally:
         hub.stop()
 
@@ -118,7 +121,7 @@ def main() -> None:
         warm.parent.mkdir()
         print(f"{args.notebook.name}: warming the shared cache once took {warm_cache(args.notebook, warm):.0f} s")
         print(f"{'learners':>8} {'cache':>6} {'wall s (median, max)':>22} {'PSS MB/kernel (median)':>24} "
-              f"{'RSS MB/kernel':>14} {'total PSS MB':>13}")
+              f"{'of it anon':>11} {'RSS MB/kernel':>14} {'total PSS MB':>13}")
         for n in args.learners:
             for label, shared in [("warm", warm)] + ([("cold", None)] if args.cold else []):
                 work = tmp / f"class-{n}-{label}"
@@ -128,8 +131,10 @@ def main() -> None:
                     print(f"{n:>8} {label:>6} errors: {out['errors']}")
                     continue
                 walls, pss, rss = list(out["walls"].values()), list(out["pss"].values()), list(out["rss"].values())
+                anon = list(out["anon"].values())
                 print(f"{n:>8} {label:>6} {statistics.median(walls):>10.1f} {max(walls):>10.1f} "
-                      f"{statistics.median(pss):>24.0f} {statistics.median(rss):>14.0f} {sum(pss):>13.0f}")
+                      f"{statistics.median(pss):>24.0f} {statistics.median(anon):>11.0f} "
+                      f"{statistics.median(rss):>14.0f} {sum(pss):>13.0f}")
         print("A class of 100: memory = 100 x PSS per kernel (+ the shared pages once); CPU: a learner needs a "
               "core only while a cell compiles or runs, so guarantee ~0.25 core and let it burst.")
 
