@@ -3,57 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-GUESTS = Path(__file__).parent / "guests"
-# bytecodealliance/wac's conformance suite: CI lays shared/ beside the checkout
-WAC_CONFORMANCE = Path(os.environ.get("WASMLAB_WAC_CONFORMANCE")
-                       or Path(__file__).resolve().parents[2] / "shared" / "conformance" / "wac")
-
-SHOP_WIT = """\
-package acme:shop@0.1.0;
-
-interface pricing {
-  record item { name: string, price: u32, qty: u32 }
-  enum tier { bronze, silver, gold }
-  total: func(items: list<item>, tier: tier) -> u32;
-  fail: func(reason: string) -> u32;
-}
-
-interface logger {
-  log: func(msg: string);
-}
-
-world shop {
-  import logger;
-  export pricing;
-  export hello: func(name: string) -> string;
-}
-"""
-
-SHOP_PY = """\
-from wit_world.imports import logger
-
-
-class WitWorld:
-    def hello(self, name):
-        logger.log("hello called with " + name)
-        print("guest stdout:", name)
-        return "Hello, " + name
-
-
-class Pricing:
-    def total(self, items, tier):
-        discount = {0: 0, 1: 5, 2: 10}[tier.value]
-        return sum(i.price * i.qty for i in items) * (100 - discount) // 100
-
-    def fail(self, reason):
-        raise ValueError(reason)
-"""
+from guests import SHOP_PY, SHOP_WIT
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -95,14 +49,6 @@ def shop_files(tmp_path_factory, shop_wit):
     (root / "shop.wit").write_text(SHOP_WIT)
     (root / "app.py").write_text(SHOP_PY)
     return root
-
-
-def run_cli(*args: str, cwd=None, input: str | None = None) -> subprocess.CompletedProcess:
-    """The wasmlab command as a user runs it (a separate process, same environment)."""
-    script = Path(sys.executable).with_name("wasmlab")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "wasmlab.cli"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, cwd=cwd, input=input,
-                          stdin=subprocess.DEVNULL if input is None else None, env=os.environ.copy())
 
 
 _exit_status = 0

@@ -51,3 +51,153 @@ class Handler(exports.Handler):
             response.set_status_code(404)
         return response
 """
+
+SHOP_WIT = """\
+package acme:shop@0.1.0;
+
+interface pricing {
+  record item { name: string, price: u32, qty: u32 }
+  enum tier { bronze, silver, gold }
+  total: func(items: list<item>, tier: tier) -> u32;
+  fail: func(reason: string) -> u32;
+}
+
+interface logger {
+  log: func(msg: string);
+}
+
+world shop {
+  import logger;
+  export pricing;
+  export hello: func(name: string) -> string;
+}
+"""
+
+SHOP_PY = """\
+from wit_world.imports import logger
+
+
+class WitWorld:
+    def hello(self, name):
+        logger.log("hello called with " + name)
+        print("guest stdout:", name)
+        return "Hello, " + name
+
+
+class Pricing:
+    def total(self, items, tier):
+        discount = {0: 0, 1: 5, 2: 10}[tier.value]
+        return sum(i.price * i.qty for i in items) * (100 - discount) // 100
+
+    def fail(self, reason):
+        raise ValueError(reason)
+"""
+
+PROBE_WIT = """package test:probe;
+
+world probe {
+  export read-file: func(path: string) -> string;
+  export write-file: func(path: string, text: string) -> string;
+  export list-dir: func(path: string) -> string;
+  export remove-file: func(path: string) -> string;
+  export rename-file: func(source: string, target: string) -> string;
+  export make-dir: func(path: string) -> string;
+  export get-env: func() -> list<string>;
+  export get-args: func() -> list<string>;
+  export read-stdin: func() -> string;
+  export spin: func() -> u32;
+  export hog: func(megabytes: u32) -> u32;
+}
+"""
+
+PROBE_PY = """\
+import os
+import sys
+
+
+def attempt(action):
+    try:
+        return "ok:" + str(action())
+    except Exception as exc:
+        return "error:" + type(exc).__name__
+
+
+class WitWorld:
+    def read_file(self, path):
+        return attempt(lambda: open(path).read())
+
+    def write_file(self, path, text):
+        def go():
+            with open(path, "w") as f:
+                f.write(text)
+            return len(text)
+        return attempt(go)
+
+    def list_dir(self, path):
+        return attempt(lambda: sorted(os.listdir(path)))
+
+    def remove_file(self, path):
+        return attempt(lambda: os.remove(path))
+
+    def rename_file(self, source, target):
+        return attempt(lambda: os.rename(source, target))
+
+    def make_dir(self, path):
+        return attempt(lambda: os.mkdir(path))
+
+    def get_env(self):
+        return sorted(f"{k}={v}" for k, v in os.environ.items())
+
+    def get_args(self):
+        return list(sys.argv)
+
+    def read_stdin(self):
+        return sys.stdin.read()
+
+    def spin(self):
+        n = 0
+        while True:
+            n += 1
+
+    def hog(self, megabytes):
+        blocks = [bytearray(1024 * 1024) for _ in range(megabytes)]
+        return len(blocks)
+"""
+
+HELLO_WASI_WAT = """\
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "hello from WASI\\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 16))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (call $exit (i32.const 3))))
+"""
+
+SPIN_WIT = """\
+package test:spin;
+
+world spin {
+  export forever: func();
+  export burn: func(n: u64) -> u64;
+  export add: func(a: u32, b: u32) -> u32;
+}
+"""
+
+SPIN_WAT = """\
+(module
+  (memory (export "memory") 1)
+  (func (export "forever") (loop $again (br $again)))
+  (func (export "burn") (param $n i64) (result i64)
+    (block $done
+      (loop $again
+        (br_if $done (i64.eqz (local.get $n)))
+        (local.set $n (i64.sub (local.get $n) (i64.const 1)))
+        (br $again)))
+    (i64.const 42))
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 0))
+"""

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from helpers import WAC_CONFORMANCE
+
 ROOT = Path(__file__).resolve().parents[1]
-# the reference WAC suite; next to the checkout (../shared/...) unless WASMLAB_WAC_CONFORMANCE says where
-WAC_CONFORMANCE = Path(os.environ.get("WASMLAB_WAC_CONFORMANCE")
-                       or ROOT.parent / "shared" / "conformance" / "wac")
 
 
 def wac_documents() -> list[Path]:

@@ -224,7 +224,7 @@ def test_refused_boundary_calls_never_abort_the_process(calc, fed, isolated_cach
 
 
 def test_cli_calls_an_async_export_like_a_sync_one(calc, tmp_path):
-    from conftest import run_cli
+    from helpers import run_cli
 
     path = tmp_path / "calc.wasm"
     path.write_bytes(calc.wasm)
@@ -450,7 +450,7 @@ def test_the_pipelines_stream_export_stays_inside(pipeline):
 
 
 def test_cli_calls_the_composed_pipeline(pipeline, tmp_path):
-    from conftest import run_cli
+    from helpers import run_cli
 
     path = tmp_path / "app.wasm"
     path.write_bytes(pipeline.wasm)

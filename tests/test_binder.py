@@ -57,7 +57,7 @@ def test_binder_requirements_pin_every_dependency_within_its_range():
 def test_builds_work_with_the_environment_activated(tmp_path, monkeypatch):
     """On Binder the environment's bin/ is first on PATH (as in an activated venv); componentize-py must
     not pick up the SDKs installed there (spin-sdk's WIT would clash with wasmlab's WASI)."""
-    from conftest import run_cli
+    from helpers import run_cli
 
     monkeypatch.setenv("VIRTUAL_ENV", sys.prefix)
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from display_helpers import graph_edges, graph_nodes, picture_from_src
 from lab_browser import CHROMIUM, NO_CHROMIUM, JupyterLab, launch_chromium
 

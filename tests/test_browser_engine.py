@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from lab_browser import CHROMIUM, NO_CHROMIUM, JupyterLab, launch_chromium
-from languages import GREET_WIT, GREETER_JS, require_node, shared_tools_dir
 
 import wasmlab
 from wasmlab.errors import WasmlabError
+
+from lab_browser import CHROMIUM, NO_CHROMIUM, JupyterLab, launch_chromium
+from languages import GREET_WIT, GREETER_JS, require_node, shared_tools_dir
 
 pytestmark = pytest.mark.slow
 

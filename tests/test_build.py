@@ -3,10 +3,11 @@ import sys
 import time
 
 import pytest
-from conftest import SHOP_PY
 
 import wasmlab
 from wasmlab.errors import BuildError, LoadError, Trap
+
+from guests import SHOP_PY
 
 ADDER_WAT_MODULE = """\
 (module
@@ -53,7 +54,7 @@ def test_cache_survives_a_kernel_restart(shop):
     """A new process finds the build and the compiled artifact without rebuilding."""
     code = (
         "import time, wasmlab\n"
-        "from conftest import SHOP_WIT, SHOP_PY\n"
+        "from guests import SHOP_WIT, SHOP_PY\n"
         "wasmlab.define_wit(SHOP_WIT)\n"
         "t = time.perf_counter()\n"
         "c = wasmlab.build(world='acme:shop/shop', python=SHOP_PY, progress=False, imports={'logger': {'log': print}})\n"
@@ -174,7 +175,7 @@ def test_wat_component_must_implement_the_world_it_is_built_for(adder_wit):
 
 
 def test_cli_build_refuses_a_wat_component_of_another_world(tmp_path):
-    from conftest import run_cli
+    from helpers import run_cli
 
     (tmp_path / "subber.wit").write_text("package demo:subber;\nworld subber { export sub: func(a: u32) -> u32; }\n")
     (tmp_path / "adder.wat").write_text(ADDER_COMPONENT_WAT)

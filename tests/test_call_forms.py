@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipywidgets as w
 import pytest
+
 from kitchen_sink import kitchen_sink
 
 

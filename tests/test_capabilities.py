@@ -3,83 +3,14 @@
 import os
 
 import pytest
-from display_helpers import pictures_in
 
 import wasmlab
 from wasmlab.capabilities import Grants, Limits, parse_size
 from wasmlab.errors import ArgumentError, Trap
 from wasmlab.runtime.usage import Usage
 
-PROBE_WIT = """package test:probe;
-
-world probe {
-  export read-file: func(path: string) -> string;
-  export write-file: func(path: string, text: string) -> string;
-  export list-dir: func(path: string) -> string;
-  export remove-file: func(path: string) -> string;
-  export rename-file: func(source: string, target: string) -> string;
-  export make-dir: func(path: string) -> string;
-  export get-env: func() -> list<string>;
-  export get-args: func() -> list<string>;
-  export read-stdin: func() -> string;
-  export spin: func() -> u32;
-  export hog: func(megabytes: u32) -> u32;
-}
-"""
-
-PROBE_PY = """\
-import os
-import sys
-
-
-def attempt(action):
-    try:
-        return "ok:" + str(action())
-    except Exception as exc:
-        return "error:" + type(exc).__name__
-
-
-class WitWorld:
-    def read_file(self, path):
-        return attempt(lambda: open(path).read())
-
-    def write_file(self, path, text):
-        def go():
-            with open(path, "w") as f:
-                f.write(text)
-            return len(text)
-        return attempt(go)
-
-    def list_dir(self, path):
-        return attempt(lambda: sorted(os.listdir(path)))
-
-    def remove_file(self, path):
-        return attempt(lambda: os.remove(path))
-
-    def rename_file(self, source, target):
-        return attempt(lambda: os.rename(source, target))
-
-    def make_dir(self, path):
-        return attempt(lambda: os.mkdir(path))
-
-    def get_env(self):
-        return sorted(f"{k}={v}" for k, v in os.environ.items())
-
-    def get_args(self):
-        return list(sys.argv)
-
-    def read_stdin(self):
-        return sys.stdin.read()
-
-    def spin(self):
-        n = 0
-        while True:
-            n += 1
-
-    def hog(self, megabytes):
-        blocks = [bytearray(1024 * 1024) for _ in range(megabytes)]
-        return len(blocks)
-"""
+from display_helpers import pictures_in
+from guests import PROBE_PY, PROBE_WIT
 
 
 @pytest.fixture(scope="module")
@@ -242,7 +173,7 @@ def test_ctrl_c_stops_a_component_call_and_the_next_call_works(probe):
 
     script = (
         "import os, signal, threading, time, wasmlab\n"
-        "from test_capabilities import PROBE_WIT, PROBE_PY\n"
+        "from guests import PROBE_WIT, PROBE_PY\n"
         "wasmlab.define_wit(PROBE_WIT)\n"
         "probe = wasmlab.build(world='test:probe/probe', python=PROBE_PY, progress=False)\n"
         "probe.compiled()\n"
@@ -353,7 +284,6 @@ def test_deep_recursion_is_a_stack_overflow_and_the_next_call_works():
     assert info.value.message.startswith("stack overflow in depth")
     assert "recursion" in info.value.hint
     assert deep.depth(10) == 10  # a fresh instance
-
 
 
 TICK_WIT = """package test:tick;

@@ -6,9 +6,10 @@ import shlex
 from pathlib import Path
 
 import pytest
-from cli_helpers import run_process
 
 from wasmlab.cli.main import _parser
+
+from cli_helpers import run_process
 
 
 def run_cli(*argv: str):

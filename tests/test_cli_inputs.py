@@ -17,14 +17,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_helpers import run_main, run_process
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import wasmlab
 from wasmlab.capabilities import Grants, Limits
-from wasmlab.cli.main import _parser as command_parser
 from wasmlab.cli import shell
+from wasmlab.cli.main import _parser as command_parser
+
+from cli_helpers import run_main, run_process
 
 ADDER_WAT = """(component
   (core module $m (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))

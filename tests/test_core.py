@@ -5,6 +5,8 @@ import pytest
 from wasmlab.errors import ArgumentError, BuildError, LoadError, Trap
 from wasmlab.runtime.core_modules import load_module
 
+from guests import HELLO_WASI_WAT
+
 CHECKS_WAT = """\
 (module
   (type $unary (func (param i32) (result i32)))
@@ -20,19 +22,6 @@ CHECKS_WAT = """\
     (call_indirect (type $unary) (local.get 1) (local.get 0)))
   (func (export "divide") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
   (func (export "forever") (loop $l (br $l))))
-"""
-
-HELLO_WASI_WAT = """\
-(module
-  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 16) "hello from WASI\\n")
-  (func (export "_start")
-    (i32.store (i32.const 0) (i32.const 16))
-    (i32.store (i32.const 4) (i32.const 16))
-    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
-    (call $exit (i32.const 3))))
 """
 
 

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from wasmlab.runtime.jupyter_proxy import browser_url, jupyter_server
+
 from guests import P3_WIT, SERVICE_PY
 from hub import Hub, JupyterServer, notebook_code_cells, require_hub
 from lab_browser import CHROMIUM, NO_CHROMIUM, JupyterLab, launch_chromium
-
-import wasmlab
-from wasmlab.runtime.jupyter_proxy import browser_url, jupyter_server
 
 ROOT = Path(__file__).resolve().parents[1]
 TOUR = ROOT / "notebooks" / "01-tour.ipynb"

@@ -7,7 +7,6 @@ that must still guarantee.  Signals are sent to a child process running a script
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -20,34 +19,11 @@ import wasmlab
 from wasmlab.capabilities import Limits
 from wasmlab.errors import Trap
 
-SPIN_WIT = """\
-package test:spin;
-
-world spin {
-  export forever: func();
-  export burn: func(n: u64) -> u64;
-  export add: func(a: u32, b: u32) -> u32;
-}
-"""
-
-SPIN_WAT = """\
-(module
-  (memory (export "memory") 1)
-  (func (export "forever") (loop $again (br $again)))
-  (func (export "burn") (param $n i64) (result i64)
-    (block $done
-      (loop $again
-        (br_if $done (i64.eqz (local.get $n)))
-        (local.set $n (i64.sub (local.get $n) (i64.const 1)))
-        (br $again)))
-    (i64.const 42))
-  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
-  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 0))
-"""
+from guests import SPIN_WAT, SPIN_WIT
 
 PRELUDE = """\
 import os, signal, socket, threading, time, wasmlab
-from test_interrupts import SPIN_WIT, SPIN_WAT
+from guests import SPIN_WIT, SPIN_WAT
 wasmlab.define_wit(SPIN_WIT)
 spin = wasmlab.build(world="test:spin/spin", wat=SPIN_WAT, progress=False)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 import wasmlab
+from wasmlab.errors import BuildError, ToolError
+
 from languages import (
     GREETER_JS,
     composed,
@@ -15,7 +17,6 @@ from languages import (
     shared_tools_dir,
     wat_greeter,
 )
-from wasmlab.errors import BuildError, ToolError
 
 pytestmark = pytest.mark.slow
 

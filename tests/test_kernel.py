@@ -4,7 +4,7 @@ import json
 import sys
 from pathlib import Path
 
-from conftest import run_cli
+from helpers import run_cli
 
 
 def test_install_kernel_writes_a_spec_that_preloads_the_extension(tmp_path):
@@ -47,7 +47,8 @@ def test_the_stop_button_stops_running_wasm_and_the_kernel_goes_on():
     import time
 
     from jupyter_client.manager import start_new_kernel
-    from test_interrupts import SPIN_WAT, SPIN_WIT
+
+    from guests import SPIN_WAT, SPIN_WIT
 
     manager, client = start_new_kernel(kernel_name="python3", env={**os.environ})
     try:

@@ -6,11 +6,8 @@ parametrized lists of the known traps plus hypothesis for the rest."""
 from __future__ import annotations
 
 import math
-import os
-import sys
 
 import pytest
-import reliability
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +16,8 @@ from wasmlab import Grants, Limits
 from wasmlab.capabilities import MAX_FUEL, MAX_MEMORY, DirGrant, parse_size
 from wasmlab.cli.main import main as cli_main
 from wasmlab.errors import ArgumentError, UnknownAttribute, UnknownExport, WasmlabError
+
+import reliability
 
 FAST = settings(max_examples=150, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from display_helpers import graph_nodes, picture_from_src
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]-*.ipynb"))

@@ -13,13 +13,14 @@ import threading
 import time
 
 import pytest
-from conftest import run_cli
 
 import wasmlab
 from wasmlab.capabilities import SOCKETS_UNAVAILABLE, Grants, sockets_available
 from wasmlab.errors import ToolError, Trap, WasmlabError
 from wasmlab.runtime.engines import RunResult
 from wasmlab.runtime.wasmtime_command import call_with_sockets, wasmtime_cli
+
+from helpers import run_cli
 
 NET_WIT = """package test:net;
 

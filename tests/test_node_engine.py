@@ -8,9 +8,10 @@ import subprocess
 import pytest
 
 import wasmlab
+from wasmlab.errors import ArgumentError, GuestError, WasmlabError
+
 from kitchen_sink import kitchen_sink
 from languages import js_greeter, require_node, run_cli, shared_tools_dir
-from wasmlab.errors import ArgumentError, GuestError, WasmlabError
 
 pytestmark = pytest.mark.slow
 

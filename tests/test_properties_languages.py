@@ -20,7 +20,6 @@ import os
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from language_inputs import WAC_CONFORMANCE, notebook_wit_cells, wac_documents
 
 from wasmlab import wave
 from wasmlab.errors import ArgumentError, WacError, WitError
@@ -39,6 +38,8 @@ from wasmlab.wittypes import (
     VariantT,
     unalias,
 )
+
+from language_inputs import WAC_CONFORMANCE, notebook_wit_cells, wac_documents
 
 # explaining a failure re-runs it a hundred times: too slow where each example starts wasm-tools
 NO_EXPLAIN = [Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink]

@@ -13,6 +13,13 @@ import urllib.request
 from datetime import datetime
 
 import pytest
+
+import wasmlab
+from wasmlab.errors import RegistryError, WacError
+from wasmlab.toolchain import registry
+from wasmlab.toolchain.registry import Reference
+from wasmlab.wac._package import wat_to_bytes
+
 from registry_server import (
     RegistryServer,
     broken_server,
@@ -21,12 +28,6 @@ from registry_server import (
     token_server,
     unused_host,
 )
-
-import wasmlab
-from wasmlab.errors import RegistryError, WacError
-from wasmlab.toolchain import registry
-from wasmlab.toolchain.registry import Reference
-from wasmlab.wac._package import wat_to_bytes
 
 ADDER_WAT = """(component
   (core module $m (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))

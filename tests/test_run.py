@@ -1,11 +1,12 @@
 """Commands: wasi:cli/run components and WASI core modules, from Python and from the shell."""
 
 import pytest
-from conftest import run_cli
-from test_core import HELLO_WASI_WAT
 
 import wasmlab
 from wasmlab.capabilities import Grants
+
+from guests import HELLO_WASI_WAT
+from helpers import run_cli
 
 COMMAND_WIT = "package demo:cmd;\n\nworld cmd {\n  export wasi:cli/run@0.2.6;\n}\n"
 COMMAND_PY = """\

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from lab_browser import CHROMIUM, NO_CHROMIUM, JupyterLab, launch_chromium
 
 ROOT = Path(__file__).resolve().parent.parent

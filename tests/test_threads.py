@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import threading
 
-import reliability
-
 import wasmlab
 from wasmlab.errors import ArgumentError, Trap
+
+import reliability
 
 MIXED = """\
 import threading, traceback

@@ -97,7 +97,7 @@ def test_a_trapped_instance_is_never_reused(traps):
 
 
 def test_traps_from_the_command_line_exit_non_zero(traps):
-    from conftest import run_cli
+    from helpers import run_cli
 
     done = run_cli("call", str(traps.wasm_path), "divide(1, 0)")
     assert done.returncode == 1

@@ -11,10 +11,11 @@ import math
 import struct
 
 import pytest
-from kitchen_sink import kitchen_sink
 
 from wasmlab.errors import ArgumentError, GuestError, WasmlabError
 from wasmlab.values import Err, Flags, Ok, Resource, Some, Variant
+
+from kitchen_sink import kitchen_sink
 
 
 @pytest.fixture(scope="module")

@@ -19,11 +19,12 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import WAC_CONFORMANCE, run_cli
 
 from wasmlab.cli import wac as wac_cli
 from wasmlab.errors import WacError
 from wasmlab.toolchain.tools import wasm_tools
+
+from helpers import WAC_CONFORMANCE, run_cli
 
 SUITE = WAC_CONFORMANCE
 if not SUITE.is_dir() and not os.environ.get("CI"):  # CI always has it: there a missing suite fails below

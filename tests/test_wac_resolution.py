@@ -10,12 +10,13 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
-from language_inputs import WAC_CONFORMANCE, wac_documents
 
 from wasmlab.errors import WacError
 from wasmlab.wac import parse, resolve
 from wasmlab.wac._package import wat_to_bytes
+
+from helpers import run_cli
+from language_inputs import WAC_CONFORMANCE, wac_documents
 
 # foo:bar imports an instance `greeter` (one function `hi`) and exports it as `foo:bar/baz@0.1.0`
 GREETER_USER = """(component

@@ -8,9 +8,10 @@ import importlib.util
 import pytest
 
 import wasmlab
-from guests import COMMAND_PY, P3_WIT, SERVICE_PY
 from wasmlab.course import http_versions
 from wasmlab.runtime import wasmtime_command
+
+from guests import COMMAND_PY, P3_WIT, SERVICE_PY
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("wasmtime_cli") is None,
                                 reason="the wasmtime CLI is not installed: pip install 'wasmlab[wasi03]'")
@@ -84,7 +85,7 @@ def test_flags_translate_grants_and_limits(tmp_path):
 
 
 def test_cli_run_executes_a_wasi_03_command(command, tmp_path):
-    from conftest import run_cli
+    from helpers import run_cli
 
     path = tmp_path / "hello3.wasm"
     path.write_bytes(command.wasm)

@@ -12,14 +12,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
-from kitchen_sink import kitchen_sink
 
 from wasmlab import wave
 from wasmlab.errors import ArgumentError, ToolError
 from wasmlab.runtime.wasmtime_command import wasmtime_cli
 from wasmlab.values import Err, Ok, Some, Variant
 from wasmlab.wittypes import EnumT, FlagsT, ListT, OptionT, Prim, RecordT, ResultT, TupleT, VariantT
+
+from helpers import run_cli
+from kitchen_sink import kitchen_sink
 
 U8, U32, S32, F32, F64 = Prim("u8"), Prim("u32"), Prim("s32"), Prim("f32"), Prim("f64")
 CHAR, STRING, BOOL = Prim("char"), Prim("string"), Prim("bool")

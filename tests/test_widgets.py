@@ -8,9 +8,9 @@ from wasmlab.errors import WasmlabError
 
 @pytest.fixture
 def probe():
-    from test_capabilities import PROBE_PY, PROBE_WIT
-
     import wasmlab
+
+    from guests import PROBE_PY, PROBE_WIT
 
     wasmlab.define_wit(PROBE_WIT)
     component = wasmlab.build(world="test:probe/probe", python=PROBE_PY, progress=False)

@@ -1,0 +1,20 @@
+"""Helpers the tests share: the wasmlab command as a user runs it, and where the WAC conformance suite is."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+# bytecodealliance/wac's conformance suite: CI lays shared/ beside the checkout
+WAC_CONFORMANCE = Path(os.environ.get("WASMLAB_WAC_CONFORMANCE")
+                       or Path(__file__).resolve().parents[2] / "shared" / "conformance" / "wac")
+
+
+def run_cli(*args: str, cwd=None, input: str | None = None) -> subprocess.CompletedProcess:
+    """The wasmlab command as a user runs it (a separate process, same environment)."""
+    script = Path(sys.executable).with_name("wasmlab")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "wasmlab.cli"]
+    return subprocess.run([*command, *args], capture_output=True, text=True, cwd=cwd, input=input,
+                          stdin=subprocess.DEVNULL if input is None else None, env=os.environ.copy())
