@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from wasmlab import views
-from wasmlab.errors import ArgumentError, WasmlabError
+from wasmlab.errors import ArgumentError
 from wasmlab.views import Displayable
 
 __all__ = ["CAPABILITIES", "capability_of", "group_imports", "DirGrant", "Grants", "Limits", "parse_size",

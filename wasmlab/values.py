@@ -47,7 +47,7 @@ from wasmlab.wittypes import (
     unalias,
 )
 
-__all__ = ["Some", "Ok", "Err", "Variant", "Flags", "Resource", "record_class", "enum_class", "py_name",
+__all__ = ["Some", "Ok", "Err", "Variant", "Flags", "Resource", "record_class", "enum_class", "py_name", "class_name",
            "wave_text", "quote_string", "quote_char", "format_float", "fits_f32", "label", "KEYWORDS",
            "MAX_NESTING", "spelled"]
 
@@ -204,7 +204,7 @@ _CLASSES_KEPT = 128
 def record_class(ty: RecordT) -> type:
     """The dataclass a record type is represented by; its ``repr`` is WAVE."""
     fields = [(py_name(n), object) for n, _ in ty.fields]
-    cls = dataclasses.make_dataclass(_camel(ty.name), fields, eq=True, repr=False)
+    cls = dataclasses.make_dataclass(class_name(ty.name) or "Value", fields, eq=True, repr=False)
 
     def __repr__(self):
         try:
@@ -220,14 +220,19 @@ def record_class(ty: RecordT) -> type:
 @functools.lru_cache(maxsize=_CLASSES_KEPT)
 def enum_class(ty: EnumT) -> type:
     """The :class:`enum.Enum` an enum type is represented by; members' values are WIT names."""
-    cls = enum.Enum(_camel(ty.name), [(py_name(c), c) for c in ty.cases])
+    cls = enum.Enum(class_name(ty.name) or "Value", [(py_name(c), c) for c in ty.cases])
     cls.__repr__ = lambda self: label(self.value)
     cls.__wit_type__ = ty
     return cls
 
 
-def _camel(name: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[-_]", name) if part) or "Value"
+def class_name(wit_name: str) -> str:
+    """A WIT name as a Python class name, as componentize-py spells it: ``key-value`` -> ``KeyValue``.
+
+    >>> class_name("key-value"), class_name("%record")
+    ('KeyValue', 'Record')
+    """
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[-_]", wit_name.lstrip("%")) if part)
 
 
 def _wave(value) -> str:

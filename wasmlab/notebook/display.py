@@ -27,9 +27,9 @@ from wasmlab.course.http_versions import HttpComparison
 from wasmlab.notebook.pictures import Graph, RenderError, capability_graph, composition_graph, world_graph
 from wasmlab.runtime.component import Component
 from wasmlab.runtime.engines import RunResult
+from wasmlab.runtime.node_engine import EngineComparison, brief
 from wasmlab.runtime.perf import SVGChart
 from wasmlab.runtime.wasmtime_command import HttpResponse, Server
-from wasmlab.runtime.node_engine import EngineComparison, brief
 from wasmlab.toolchain.wit import WitDefinition
 from wasmlab.views import offers, shows
 

@@ -38,7 +38,7 @@ from wasmlab.capabilities import CAPABILITIES, Grants, Limits, denial_hint, grou
 from wasmlab.errors import ArgumentError, GuestExit, LoadError, UnknownAttribute, UnknownExport, WasmlabError
 from wasmlab.runtime import capi, codecs, engines, host_imports, usage, wasmtime_command
 from wasmlab.toolchain import cache
-from wasmlab.values import Resource, py_name
+from wasmlab.values import Resource, class_name, py_name
 from wasmlab.views import Displayable
 from wasmlab.wittypes import Function, Interface, Resolve, ResourceT, World, WorldItem
 
@@ -441,7 +441,7 @@ class ExportedInterface:
         return {py_name(name): fn for name, fn in self._interface.functions.items() if fn.kind == "freestanding"}
 
     def _resources(self) -> dict[str, ResourceT]:
-        return {host_imports.class_name(name): ty for name, ty in self._interface.types.items() if isinstance(ty, ResourceT)}
+        return {class_name(name): ty for name, ty in self._interface.types.items() if isinstance(ty, ResourceT)}
 
     def __dir__(self):
         return sorted(self._functions()) + sorted(self._resources())

@@ -20,10 +20,10 @@ from wasmtime.component import ResourceHost, ResourceType
 
 from wasmlab.errors import LinkError, WasmlabError
 from wasmlab.runtime import capi, codecs
-from wasmlab.values import py_name
+from wasmlab.values import class_name, py_name
 from wasmlab.wittypes import ResourceT
 
-__all__ = ["define_host_imports", "link_error", "missing_imports", "HostError", "HostResources", "class_name"]
+__all__ = ["define_host_imports", "link_error", "missing_imports", "HostError", "HostResources"]
 
 
 class HostError(WasmlabError):
@@ -170,11 +170,6 @@ def _member(provider, wit_name: str):
     if isinstance(provider, dict):
         return next((provider[n] for n in names if n in provider), None)
     return next((getattr(provider, n) for n in names if getattr(provider, n, None) is not None), None)
-
-
-def class_name(name: str) -> str:
-    """A WIT resource name as the Python class name that implements it: ``key-value`` -> ``KeyValue``."""
-    return "".join(part[:1].upper() + part[1:] for part in name.split("-") if part)
 
 
 def _resource_impl(provider, fn):

@@ -27,6 +27,7 @@ from wasmlab.toolchain.tools import (
 )
 from wasmlab.toolchain.wit import WitRegistry
 from wasmlab.toolchain.wit import registry as session_registry
+from wasmlab.values import class_name, py_name
 from wasmlab.wittypes import Resolve, World
 
 __all__ = ["build_python", "build_wat", "build_stub", "BuildResult", "world_of_wasm"]
@@ -244,14 +245,6 @@ def _check_python_syntax(source: str, origin: str) -> None:
                          location=Location(origin, exc.lineno or 1, exc.offset or 1, source)) from None
 
 
-def _camel(name: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[-_]", name) if part)
-
-
-def _snake(name: str) -> str:
-    return name.replace("-", "_")
-
-
 def _check_python_exports(source: str, origin: str, reg: WitRegistry, package: str, world_name: str) -> None:
     """Name a missing class or method before a 5-second build would only fail at call time."""
     world = _world_from_registry(reg, package, world_name)
@@ -265,25 +258,25 @@ def _check_python_exports(source: str, origin: str, reg: WitRegistry, package: s
         elif item.interface is not None:
             name = item.interface.name or key
             funcs = [f for f in item.interface.functions.values() if f.kind == "freestanding"]
-            expected.setdefault(_camel(name.split("/")[-1].split("@")[0]), []).extend(funcs)
-    for class_name, functions in expected.items():
+            expected.setdefault(class_name(name.split("/")[-1].split("@")[0]), []).extend(funcs)
+    for wanted, functions in expected.items():
         if not functions:
             continue
-        node = classes.get(class_name)
-        sigs = "; ".join(f"{_snake(f.name)}{_py_params(f)}" for f in functions)
+        node = classes.get(wanted)
+        sigs = "; ".join(f"{py_name(f.name)}{_py_params(f)}" for f in functions)
         if node is None:
-            raise BuildError(f"no class {class_name} in the cell",
+            raise BuildError(f"no class {wanted} in the cell",
                              location=Location(origin, 1, 1, source),
-                             hint=f"world {world_name} needs `class {class_name}:` with methods: {sigs}")
+                             hint=f"world {world_name} needs `class {wanted}:` with methods: {sigs}")
         if any(not isinstance(b, (ast.Name, ast.Attribute)) for b in node.bases):
             continue
-        if any(_base_name(b) not in ("object", "WitWorld", class_name, "Protocol") for b in node.bases):
+        if any(_base_name(b) not in ("object", "WitWorld", wanted, "Protocol") for b in node.bases):
             continue  # methods may come from a base class we cannot see
         methods = {n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-        missing = [f for f in functions if _snake(f.name) not in methods]
+        missing = [f for f in functions if py_name(f.name) not in methods]
         if missing:
-            names = "; ".join(f"def {_snake(f.name)}{_py_params(f)}" for f in missing)
-            raise BuildError(f"class {class_name} lacks {', '.join(_snake(f.name) for f in missing)}",
+            names = "; ".join(f"def {py_name(f.name)}{_py_params(f)}" for f in missing)
+            raise BuildError(f"class {wanted} lacks {', '.join(py_name(f.name) for f in missing)}",
                              location=Location(origin, node.lineno, node.col_offset + 1, source),
                              hint=f"add: {names}")
 
@@ -293,7 +286,7 @@ def _base_name(node) -> str:
 
 
 def _py_params(fn) -> str:
-    return "(self" + "".join(f", {_snake(n)}" for n, _ in fn.params) + ")"
+    return "(self" + "".join(f", {py_name(n)}" for n, _ in fn.params) + ")"
 
 
 def _world_from_registry(reg: WitRegistry, package: str, world_name: str) -> World | None:
