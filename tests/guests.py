@@ -201,3 +201,28 @@ SPIN_WAT = """\
   (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
   (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 0))
 """
+
+
+def calculator_wat(namespace: str) -> tuple[str, str]:
+    """Two WAT components in package ``NAMESPACE:calc``: an adder exporting ``add``, and a calculator
+    importing it and exporting ``calculate(a, b) = 2 * (a + b)``."""
+    adder = f"""(component
+  (core module $m (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))
+  (core instance $i (instantiate $m))
+  (func $add (param "a" s32) (param "b" s32) (result s32) (canon lift (core func $i "add")))
+  (instance $inst (export "add" (func $add)))
+  (export "{namespace}:calc/add" (instance $inst))
+)"""
+    calculator = f"""(component
+  (import "{namespace}:calc/add" (instance $add (export "add" (func (param "a" s32) (param "b" s32) (result s32)))))
+  (core func $add (canon lower (func $add "add")))
+  (core module $m
+    (import "host" "add" (func $add (param i32 i32) (result i32)))
+    (func (export "calculate") (param i32 i32) (result i32)
+      local.get 0 local.get 1 call $add i32.const 2 i32.mul))
+  (core instance $h (export "add" (func $add)))
+  (core instance $i (instantiate $m (with "host" (instance $h))))
+  (func $c (param "a" s32) (param "b" s32) (result s32) (canon lift (core func $i "calculate")))
+  (export "calculate" (func $c))
+)"""
+    return adder, calculator

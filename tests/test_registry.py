@@ -20,6 +20,7 @@ from wasmlab.toolchain import registry
 from wasmlab.toolchain.registry import Reference
 from wasmlab.wac._package import wat_to_bytes
 
+from guests import calculator_wat
 from registry_server import (
     RegistryServer,
     broken_server,
@@ -29,26 +30,7 @@ from registry_server import (
     unused_host,
 )
 
-ADDER_WAT = """(component
-  (core module $m (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))
-  (core instance $i (instantiate $m))
-  (func $add (param "a" s32) (param "b" s32) (result s32) (canon lift (core func $i "add")))
-  (instance $inst (export "add" (func $add)))
-  (export "regtest:calc/add" (instance $inst))
-)"""
-
-CALCULATOR_WAT = """(component
-  (import "regtest:calc/add" (instance $add (export "add" (func (param "a" s32) (param "b" s32) (result s32)))))
-  (core func $add (canon lower (func $add "add")))
-  (core module $m
-    (import "host" "add" (func $add (param i32 i32) (result i32)))
-    (func (export "calculate") (param i32 i32) (result i32)
-      local.get 0 local.get 1 call $add i32.const 2 i32.mul))
-  (core instance $h (export "add" (func $add)))
-  (core instance $i (instantiate $m (with "host" (instance $h))))
-  (func $c (param "a" s32) (param "b" s32) (result s32) (canon lift (core func $i "calculate")))
-  (export "calculate" (func $c))
-)"""
+ADDER_WAT, CALCULATOR_WAT = calculator_wat("regtest")
 
 # a command (wasi:cli/run) that succeeds without asking the host for anything
 COMMAND_WAT = """(component
@@ -569,7 +551,7 @@ def test_cli_push_pull_call_inspect_run_and_plug(open_registry, components, tmp_
     bad = _cli(capsys, "pull", "oci://nowhere/Bad:ref", "-o", str(tmp_path / "x.wasm"))
     assert bad.returncode == 1 and "malformed registry reference" in bad.stderr and "Traceback" not in bad.stderr
     no_password = _cli(capsys, "pull", pinned, "--user", "ada", "-o", str(tmp_path / "x.wasm"))
-    assert no_password.returncode == 1 and "--user USER:PASSWORD" in no_password.stderr
+    assert no_password.returncode == 2 and "--user USER:PASSWORD" in no_password.stderr
 
 
 def test_cli_wac_compose_with_registry_packages(open_registry, components, tmp_path, capsys):

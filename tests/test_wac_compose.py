@@ -7,6 +7,8 @@ import pytest
 import wasmlab
 from wasmlab.errors import LinkError, WacError
 
+from guests import calculator_wat
+
 CALC_WIT = """package wactest:calc;
 
 interface add {
@@ -72,26 +74,7 @@ class Handler:
         return "<" + handler.handle(request.upper()) + ">"
 """
 
-ADDER_WAT = """(component
-  (core module $m (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))
-  (core instance $i (instantiate $m))
-  (func $add (param "a" s32) (param "b" s32) (result s32) (canon lift (core func $i "add")))
-  (instance $inst (export "add" (func $add)))
-  (export "wactest:calc/add" (instance $inst))
-)"""
-
-CALCULATOR_WAT = """(component
-  (import "wactest:calc/add" (instance $add (export "add" (func (param "a" s32) (param "b" s32) (result s32)))))
-  (core func $add (canon lower (func $add "add")))
-  (core module $m
-    (import "host" "add" (func $add (param i32 i32) (result i32)))
-    (func (export "calculate") (param i32 i32) (result i32)
-      local.get 0 local.get 1 call $add i32.const 2 i32.mul))
-  (core instance $h (export "add" (func $add)))
-  (core instance $i (instantiate $m (with "host" (instance $h))))
-  (func $c (param "a" s32) (param "b" s32) (result s32) (canon lift (core func $i "calculate")))
-  (export "calculate" (func $c))
-)"""
+ADDER_WAT, CALCULATOR_WAT = calculator_wat("wactest")
 
 CALC_WAC = """package demo:app;
 
