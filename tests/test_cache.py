@@ -250,6 +250,22 @@ def test_shared_caches_are_settable_from_python(tmp_path, monkeypatch):
     assert cache.shared_dirs() == [tmp_path / "a", tmp_path / "b"]
 
 
+def test_tools_and_cli_programs_are_found_in_a_shared_cache(tmp_path):
+    shared, open_to_all = tmp_path / "image-cache", tmp_path / "anyone"
+    (shared / "cli").mkdir(parents=True)
+    (shared / "cli" / "prog.cwasm").write_bytes(b"compiled")
+    (open_to_all / "cli").mkdir(parents=True)
+    (open_to_all / "cli" / "other.cwasm").write_bytes(b"compiled")
+    open_to_all.chmod(0o777)  # anyone could have put it there: not used
+    cache.set_shared_dirs([open_to_all, shared])
+    try:
+        assert cache.find_shared("cli/prog.cwasm") == shared / "cli" / "prog.cwasm"
+        assert cache.find_shared("cli/other.cwasm") is None
+        assert cache.find_shared("cli/missing.cwasm") is None
+    finally:
+        cache.set_shared_dirs(None)
+
+
 def test_shared_cache_is_a_magics_setting(warm, tmp_path):
     # a shell of its own in a child process: the test session's global shell belongs to test_magics
     code = f"""

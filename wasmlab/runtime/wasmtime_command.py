@@ -65,7 +65,11 @@ def wasmtime_cli() -> str:
     if os.access(binary, os.X_OK):
         return str(binary)
     version = getattr(package, "__version__", "unknown")
-    copy = cache.cache_dir() / "bin" / f"wasmtime-{version}" / binary.name
+    relative = f"bin/wasmtime-{version}/{binary.name}"
+    shared = cache.find_shared(relative)
+    if shared is not None and os.access(shared, os.X_OK):
+        return str(shared)
+    copy = cache.cache_dir() / relative
     if not (copy.is_file() and os.access(copy, os.X_OK)):
         copy.parent.mkdir(parents=True, exist_ok=True)
         scratch = copy.with_suffix(f".tmp{os.getpid()}")
@@ -121,7 +125,11 @@ def _precompiled(component, limits) -> Path:
     """The component compiled by the CLI for this engine configuration, kept in the build cache."""
     # keyed by the bytes, so a build, a load of its file and the shell all share one compile
     tag = cache.input_key(cli=cli_version(), flags=_compile_flags(limits))[:16]
-    target = cache.cache_dir() / "cli" / f"{_digest(component.wasm_path)}-{tag}.cwasm"
+    name = f"cli/{_digest(component.wasm_path)}-{tag}.cwasm"
+    shared = cache.find_shared(name)
+    if shared is not None:  # compiled where an image was built (wasmlab warm)
+        return shared
+    target = cache.cache_dir() / name
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)

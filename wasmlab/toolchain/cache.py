@@ -41,7 +41,7 @@ from pathlib import Path
 from wasmlab.errors import CacheError
 
 __all__ = ["cache_dir", "shared_dirs", "set_shared_dirs", "writable_dir", "input_key", "CacheEntry",
-           "lookup", "store", "clear", "write_atomically", "environment_cache"]
+           "lookup", "store", "clear", "write_atomically", "environment_cache", "find_shared"]
 
 _WASM, _META, _DIGESTS = "component.wasm", "meta.json", "digests.json"
 _SCRATCH_PREFIXES = (".tmp-", ".trash-")
@@ -88,6 +88,16 @@ def set_shared_dirs(paths) -> None:
     global _shared_override
     _shared_override = None if paths is None else [Path(p) for p in paths]
     _trusted.cache_clear()
+
+
+def find_shared(relative: str) -> Path | None:
+    """``relative`` (a file or folder, such as a tool or a program compiled by the wasmtime command) in
+    the first shared cache that has it; None when none has.  Builds use :func:`lookup` instead."""
+    for root in _roots()[:-1]:
+        candidate = root / relative
+        if candidate.exists():
+            return candidate
+    return None
 
 
 def _roots() -> list[Path]:

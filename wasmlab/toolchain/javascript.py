@@ -96,8 +96,14 @@ def tools_dir() -> Path:
 
 
 def npm_tools_path() -> Path:
-    """Where the pinned npm packages are (or will be) installed; :func:`npm_tools` installs them."""
-    return tools_dir() / f"npm-{lock_hash()}"
+    """Where the pinned npm packages are (or will be) installed; :func:`npm_tools` installs them.
+    Without ``$WASMLAB_TOOLS_DIR``, a shared cache that has them installed (an image's) comes first."""
+    name = f"npm-{lock_hash()}"
+    if not os.environ.get("WASMLAB_TOOLS_DIR"):
+        shared = cache.find_shared(f"tools/{name}/{_MARKER}")
+        if shared is not None:
+            return shared.parent
+    return tools_dir() / name
 
 
 def script_source(name: str) -> bytes:
