@@ -18,3 +18,14 @@ def run_cli(*args: str, cwd=None, input: str | None = None) -> subprocess.Comple
     command = [str(script)] if script.exists() else [sys.executable, "-m", "wasmlab.cli"]
     return subprocess.run([*command, *args], capture_output=True, text=True, cwd=cwd, input=input,
                           stdin=subprocess.DEVNULL if input is None else None, env=os.environ.copy())
+
+
+def ipython_shell():
+    """The test session's IPython shell, with wasmlab's extension loaded.  IPython's test shell starts once
+    per process (a second ``start_ipython()`` returns None), so every test module shares this one."""
+    from IPython.testing import globalipapp
+
+    shell = globalipapp.start_ipython() or globalipapp.get_ipython()
+    if "wasmlab" not in shell.extension_manager.loaded:
+        shell.run_line_magic("load_ext", "wasmlab")
+    return shell

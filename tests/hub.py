@@ -103,15 +103,27 @@ c.JupyterHub.cookie_secret_file = {str(workdir / "cookie_secret")!r}
         return json.loads(raw) if raw else {}
 
     def start_learner(self, name: str) -> "Learner":
-        self.api("POST", f"/hub/api/users/{name}")
-        try:
-            self.api("POST", f"/hub/api/users/{name}/server", timeout=150)
-        except urllib.error.HTTPError as err:
-            if err.code != 202:  # 202: still starting
-                raise
+        """The learner ``name`` with a running server (made and started unless they are already)."""
+        known = self._known(name)
+        user = self.api("GET" if known else "POST", f"/hub/api/users/{name}")
+        if not user.get("servers", {}).get("", {}).get("ready"):
+            try:
+                self.api("POST", f"/hub/api/users/{name}/server", timeout=150)
+            except urllib.error.HTTPError as err:
+                if err.code not in (202, 400):  # 202: still starting; 400: already running
+                    raise
         self._wait(lambda: self.api("GET", f"/hub/api/users/{name}")["servers"][""]["ready"],
                    f"{name}'s server", 150)
         return Learner(self, name)
+
+    def _known(self, name: str) -> bool:
+        try:
+            self.api("GET", f"/hub/api/users/{name}")
+        except urllib.error.HTTPError as err:
+            if err.code == 404:
+                return False
+            raise
+        return True
 
     def stop(self) -> None:
         if self.process.poll() is None:

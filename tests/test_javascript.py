@@ -7,6 +7,7 @@ import pytest
 import wasmlab
 from wasmlab.errors import BuildError, ToolError
 
+from helpers import ipython_shell
 from languages import (
     GREETER_JS,
     composed,
@@ -135,12 +136,9 @@ def test_cli_builds_javascript(tmp_path):
 
 
 def test_magic_builds_javascript():
-    from IPython.testing.globalipapp import start_ipython
-
     from languages import GREET_WIT
 
-    shell = start_ipython()
-    shell.run_line_magic("load_ext", "wasmlab")
+    shell = ipython_shell()
     assert shell.run_cell("%%wit\n" + GREET_WIT).success
     result = shell.run_cell("%%component jsgreeter --world plugin --js\n" + GREETER_JS)
     assert result.success, result.error_in_exec

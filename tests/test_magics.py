@@ -1,9 +1,10 @@
 """The magics on a real IPython shell, as a notebook runs them."""
 
 import pytest
-from IPython.testing.globalipapp import start_ipython
 
 from wasmlab.errors import BuildError, WitError
+
+from helpers import ipython_shell
 
 GREETER_WIT = """package demo:greeter;
 
@@ -15,9 +16,7 @@ world greeter {
 
 @pytest.fixture(scope="module")
 def ip():
-    shell = start_ipython()
-    shell.run_line_magic("load_ext", "wasmlab")
-    return shell
+    return ipython_shell()
 
 
 def run(ip, cell):

@@ -21,6 +21,7 @@ from wasmlab.toolchain.registry import Reference
 from wasmlab.wac._package import wat_to_bytes
 
 from guests import calculator_wat
+from helpers import ipython_shell
 from registry_server import (
     RegistryServer,
     broken_server,
@@ -565,11 +566,8 @@ def test_cli_wac_compose_with_registry_packages(open_registry, components, tmp_p
 
 
 def test_component_magic_loads_a_reference(open_registry, components):
-    from IPython.testing.globalipapp import start_ipython
-
     pinned = components["adder"].push(f"oci://{open_registry.host}/magic/adder:1")
-    shell = start_ipython()
-    shell.run_line_magic("load_ext", "wasmlab")
+    shell = ipython_shell()
     result = shell.run_cell(f"%component pulled_adder --load {pinned}")
     assert result.success, result.error_in_exec
     assert shell.user_ns["pulled_adder"].add.add(7, 8) == 15

@@ -8,6 +8,7 @@ import wasmlab
 from wasmlab.errors import LinkError, WacError
 
 from guests import calculator_wat
+from helpers import ipython_shell
 
 CALC_WIT = """package wactest:calc;
 
@@ -297,22 +298,7 @@ def test_middleware_chained_two_deep_in_front_of_an_origin(origin, middleware):
 
 @pytest.fixture(scope="module")
 def ip():
-    """The session's test shell.  Made as IPython's start_ipython() makes it, but without
-    claiming that function: other test modules call it (it answers None a second time)."""
-    import sys
-
-    from IPython.terminal.interactiveshell import TerminalInteractiveShell
-    from IPython.testing import tools
-
-    saved = sys.displayhook, sys.excepthook, sys.modules.get("__main__")
-    config = tools.default_config()
-    config.TerminalInteractiveShell.simple_prompt = True
-    shell = TerminalInteractiveShell.instance(config=config)
-    sys.displayhook, sys.excepthook = saved[0], saved[1]
-    if saved[2] is not None:
-        sys.modules["__main__"] = saved[2]
-    shell.run_line_magic("load_ext", "wasmlab")
-    return shell
+    return ipython_shell()
 
 
 def test_wac_cell_binds_the_composition_and_shows_its_graph(ip, wat_namespace):

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wasmlab import views, wac
-from wasmlab.errors import LinkError, WacError
+from wasmlab.errors import LinkError, LoadError, WacError
 from wasmlab.runtime.component import Component, load
 from wasmlab.views import Displayable
 from wasmlab.wac._graph import CompositionGraph
@@ -195,8 +195,8 @@ def _wasm(value) -> bytes:
     try:
         return Path(value).read_bytes()
     except (OSError, TypeError) as exc:
-        raise WacError(f"cannot read {value!r} as a component: {getattr(exc, 'strerror', None) or exc}",
-                       hint="give a Component, component bytes or the path of a .wasm file") from None
+        raise LoadError(f"cannot read {value!r} as a component: {getattr(exc, 'strerror', None) or exc}",
+                        hint="give a Component, component bytes or the path of a .wasm file") from None
 
 
 def _stem(value) -> str:

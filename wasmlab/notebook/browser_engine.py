@@ -53,7 +53,7 @@ def browser_module(component, *, progress: bool = True) -> str:
                              extra=[arg for m in maps for arg in ("--map", m)])
     values = browser_root() / "values.mjs"
     if not values.is_file() or values.read_bytes() != javascript.script_source("values.mjs"):
-        cache._atomic_write(values, javascript.script_source("values.mjs"))
+        cache.write_atomically(values, javascript.script_source("values.mjs"))
     return f"{key}/{name}.js"
 
 

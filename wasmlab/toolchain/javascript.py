@@ -156,7 +156,7 @@ def _driver(tools: Path, name: str) -> Path:
             data = script.read_bytes()
             path = tools / script.name
             if not path.is_file() or path.read_bytes() != data:
-                cache._atomic_write(path, data)
+                cache.write_atomically(path, data)
     return tools / name
 
 
