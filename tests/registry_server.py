@@ -43,6 +43,18 @@ class RegistryServer(local_registry.LocalRegistry):
 
 
 @contextlib.contextmanager
+def _serving(handler):
+    """``handler`` served on 127.0.0.1 from a thread until the block ends; yields its ``host:port``."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
 def broken_server(status: int = 500):
     """An HTTP server on 127.0.0.1 answering ``status`` to everything; yields its ``host:port``."""
 
@@ -60,14 +72,8 @@ def broken_server(status: int = 500):
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serving(Handler) as host:
+        yield host
 
 
 @contextlib.contextmanager
@@ -90,14 +96,8 @@ def token_server(token: str):
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serving(Handler) as host:
+        yield host
 
 
 @contextlib.contextmanager
