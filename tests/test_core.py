@@ -2,6 +2,7 @@
 
 import pytest
 
+import wasmlab
 from wasmlab.errors import ArgumentError, BuildError, LoadError, Trap
 from wasmlab.runtime.core_modules import load_module
 
@@ -89,6 +90,22 @@ def test_bad_modules_are_clear_errors(tmp_path):
         load_module(b"\0asm\x01\x00\x00\x00\xff\xff")
     with pytest.raises(LoadError):
         load_module(tmp_path / "missing.wasm")
+
+
+def test_text_that_is_not_unicode_is_a_located_error_that_prints(tmp_path):
+    with pytest.raises(LoadError) as info:
+        load_module("(module\n  (func \ud800))", origin="cell")
+    assert (info.value.location.line, info.value.location.column) == (2, 9)
+    assert "lone surrogate" in str(info.value) and str(info.value).encode("utf-8")
+    undecodable = tmp_path / "caf\udce9.wasm"  # a file name's undecodable byte, as Python holds it
+    for load in (load_module, wasmlab.load):
+        with pytest.raises(LoadError) as info:
+            load(str(undecodable))
+        assert "caf\\udce9.wasm: no such file" in str(info.value)
+        print(info.value)  # printable on a UTF-8 stream, where the lone surrogate itself is not
+    with pytest.raises(LoadError, match="not WAT text") as info:
+        wasmlab.load("(component)")
+    assert "wasmlab.build(wat=" in info.value.hint
 
 
 INTERRUPT_SCRIPT = """

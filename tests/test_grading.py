@@ -5,6 +5,7 @@ reports by those cells whether it passes."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -63,3 +64,42 @@ def test_nbgrader_passes_a_finished_notebook_and_fails_a_broken_one(tmp_path):
     broken.write_text(json.dumps(notebook))
     report = _validate(broken)
     assert "VALIDATION FAILED ON 1 CELL(S)!" in report and "again.calculate" in report, report[-2000:]
+
+
+def test_nbgrader_hands_out_the_capabilities_exercise_without_its_answer(tmp_path):
+    """The instructor's notebook carries the answer in a solution cell; ``nbgrader generate_assignment``
+    hands learners the notebook without it, which fails the graded check until a learner answers."""
+    if not NBGRADER.exists():
+        pytest.skip("nbgrader is not installed (pip install nbgrader; it is in the test extra)")
+    course = tmp_path / "course"
+    (course / "source" / "caps").mkdir(parents=True)
+    shutil.copy(ROOT / "notebooks" / "03-capabilities.ipynb", course / "source" / "caps")
+    (course / "nbgrader_config.py").write_text('c = get_config()\nc.CourseDirectory.course_id = "wasm"\n')
+    done = subprocess.run([str(NBGRADER), "generate_assignment", "caps", "--force"], capture_output=True,
+                          text=True, cwd=course, timeout=600,
+                          env={**os.environ, "PATH": f"{NBGRADER.parent}{os.pathsep}{os.environ['PATH']}"})  # its alembic
+    released = course / "release" / "caps" / "03-capabilities.ipynb"
+    assert released.exists(), done.stdout + done.stderr
+    answer = next(c for c in _cells(released) if c["metadata"].get("nbgrader", {}).get("solution"))
+    assert "### BEGIN SOLUTION" not in "".join(answer["source"])
+    assert "with_env(" not in "".join(answer["source"]) and "raise NotImplementedError" in "".join(answer["source"])
+
+    report = _validate(released)
+    assert "VALIDATION FAILED ON 1 CELL(S)" in report and "name 'answer' is not defined" in report, report[-2000:]
+
+    notebook = json.loads(released.read_text())
+    learner = next(c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("solution"))
+    learner["source"] = "".join(learner["source"]).replace(
+        "raise NotImplementedError()", 'answer = wasmlab.Grants().with_dir(config, "/config", read_only=True).with_env(LEVEL="3")')
+    answered = tmp_path / "answered.ipynb"
+    answered.write_text(json.dumps(notebook))
+    assert "Success! Your notebook passes all the tests." in _validate(answered)
+
+    notebook = json.loads(released.read_text())
+    learner = next(c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("solution"))
+    learner["source"] = "".join(learner["source"]).replace(
+        "raise NotImplementedError()", 'answer = wasmlab.Grants().with_dir(config, "/config").with_env(LEVEL="3")')
+    too_much = tmp_path / "too_much.ipynb"
+    too_much.write_text(json.dumps(notebook))
+    report = _validate(too_much)
+    assert "VALIDATION FAILED ON 1 CELL(S)" in report and "make the directory read-only" in report, report[-2000:]

@@ -27,6 +27,7 @@ __all__ = [
     "RegistryError",
     "FileError",
     "Location",
+    "printable",
 ]
 
 
@@ -70,6 +71,20 @@ class Location:
         return "".join(ch if ch == "\t" else " " for ch in quoted[:caret_at])
 
 
+def printable(text: str) -> str:
+    """``text`` with lone surrogates (a file name's undecodable bytes, say) shown as escapes, so an
+    error message can always be printed.
+
+    >>> printable("no such file: caf\\udce9.wasm")
+    'no such file: caf\\\\udce9.wasm'
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class WasmlabError(Exception):
     """Base class of every error wasmlab reports to a user."""
 
@@ -91,7 +106,7 @@ class WasmlabError(Exception):
             parts.append(self.detail.rstrip())
         if self.hint:
             parts.append(f"hint: {self.hint}")
-        return "\n".join(parts)
+        return printable("\n".join(parts))
 
     def __str__(self) -> str:
         return self.render()

@@ -420,21 +420,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def command() -> None:
-    """The ``wasmlab`` executable: :func:`main`, then an exit that skips interpreter teardown.
+    """The ``wasmlab`` executable: :func:`main`, then an exit that skips interpreter teardown
+    (see :mod:`wasmlab.runtime.teardown`).  All output is flushed first, so nothing is lost."""
+    from wasmlab.runtime.teardown import exit_now
 
-    wasmtime's WASI runtime keeps tokio worker threads; when the interpreter tears down around
-    them they can panic and abort the process after its work is done, turning the exit code of
-    a run that succeeded into 134.  All output is flushed first, so nothing is lost.
-    """
     try:
         code = main()
-        sys.stdout.flush()
-        sys.stderr.flush()
     except KeyboardInterrupt:
         code = shell.INTERRUPTED
     except BrokenPipeError:
         code = shell.FAILED
-    os._exit(code)
+    exit_now(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

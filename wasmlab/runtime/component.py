@@ -807,7 +807,10 @@ def load(source: str | os.PathLike | bytes, *, name: str | None = None, imports:
     else:
         path = Path(source)
         if not path.is_file():
-            raise LoadError(f"{path}: no such file")
+            looks_like_wat = isinstance(source, str) and source.lstrip().startswith(("(", ";;"))
+            raise LoadError(f"{path}: no such file" if not looks_like_wat else "load takes a path or bytes, not WAT text",
+                            hint="build WAT text with wasmlab.build(wat=...) (or load_module for a core module)"
+                            if looks_like_wat else None)
         data = path.read_bytes()
         default_name = path.stem
         if path.suffix == ".wat":

@@ -13,7 +13,7 @@ from pathlib import Path
 import wasmtime
 
 from wasmlab.capabilities import Grants, Limits
-from wasmlab.errors import ArgumentError, LoadError, WasmlabError
+from wasmlab.errors import ArgumentError, LoadError, Location, WasmlabError
 from wasmlab.runtime import capi, engines
 from wasmlab.views import Displayable
 from wasmlab.wittypes import INT_RANGES
@@ -190,6 +190,13 @@ def _wat_to_wasm(text: str, origin: str) -> bytes:
     from wasmlab.toolchain.builders import _wat_error
     from wasmlab.toolchain.tools import wasm_tools
 
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line = text.count("\n", 0, exc.start) + 1
+        column = exc.start - (text.rfind("\n", 0, exc.start) + 1) + 1
+        raise LoadError(f"the WAT holds {text[exc.start]!r}, a lone surrogate, which is not text",
+                        location=Location(origin, line, column, text)) from None
     with tempfile.TemporaryDirectory(prefix="wasmlab-wat-") as tmp:
         src = Path(tmp) / "cell.wat"
         src.write_text(text, encoding="utf-8")
