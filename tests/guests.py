@@ -226,3 +226,40 @@ def calculator_wat(namespace: str) -> tuple[str, str]:
   (export "calculate" (func $c))
 )"""
     return adder, calculator
+
+
+FETCH_WIT = """\
+package test:fetch;
+
+world fetcher {
+  import wasi:cli/environment@0.2.6;
+  export wasi:cli/run@0.2.6;
+  export get: func(url: string) -> result<string, string>;
+}
+"""
+
+# built with componentize-js's http feature: fetch imports wasi:http/types and outgoing-handler
+FETCH_JS = """\
+import { getEnvironment } from "wasi:cli/environment@0.2.6";
+
+async function fetchText(url) {
+  let response;
+  try {
+    response = await fetch(url, { headers: { "x-guest": "javascript" } });
+  } catch (error) {
+    throw `could not fetch ${url}: ${error.message}`;
+  }
+  return `${response.status} ${await response.text()}`;
+}
+
+export async function get(url) {
+  return await fetchText(url);
+}
+
+export const run = {
+  async run() {
+    const url = new Map(getEnvironment()).get("URL");
+    console.log(await fetchText(url));
+  },
+};
+"""
