@@ -144,15 +144,19 @@ def test_a_command_that_fetches_runs_in_the_wasmtime_command(fetcher, site):
     assert len(site.requests) == 1
 
 
-def test_wasmlab_call_fetches_with_inherit_network_and_refuses_without(fetcher, site):
-    call = f'get("{site.url}/hello")'
-    done = run_cli("call", "--inherit-network", str(fetcher.wasm_path), call)
+def test_wasmlab_call_and_run_fetch_with_inherit_network_and_refuse_without(fetcher, site):
+    path, call, page = str(fetcher.wasm_path), f'get("{site.url}/hello")', f"URL={site.url}/hello"
+    done = run_cli("call", "--inherit-network", path, call)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f'ok("200 {PAGE}")'
-    refused = run_cli("call", str(fetcher.wasm_path), call)
-    assert refused.returncode != 0
-    assert "not granted the network" in refused.stderr and "Traceback" not in refused.stderr
-    assert site.requests == [("/hello", "javascript")]
+    ran = run_cli("run", "--inherit-network", "--env", page, path)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == f"200 {PAGE}"
+    assert site.requests == [("/hello", "javascript")] * 2
+    for refused in (run_cli("call", path, call), run_cli("run", "--env", page, path)):
+        assert refused.returncode != 0
+        assert "not granted the network" in refused.stderr and "Traceback" not in refused.stderr
+    assert len(site.requests) == 2
 
 
 def test_the_component_magic_builds_with_fetch_and_its_calls_need_the_network(built, site):
