@@ -13,7 +13,7 @@ from wasmlab.errors import GuestError, LinkError, ToolError
 from wasmlab.runtime import wasmtime_command
 from wasmlab.values import Err, Ok
 
-from guests import FETCH_JS, FETCH_WIT
+from guests import FETCH_JS, FETCH_WIT, PYFETCH_PY, PYFETCH_WIT
 from helpers import ipython_shell, run_cli
 from languages import require_node, shared_tools_dir
 from registry_server import _serving, unused_host
@@ -174,6 +174,19 @@ def test_the_component_magic_builds_with_fetch_and_its_calls_need_the_network(bu
     assert granted.success, granted.error_in_exec
     assert granted.result == f"200 {PAGE}"
     assert site.requests == [("/hello", "javascript")]
+
+
+def test_a_python_guest_using_wasi_http_itself_is_called_the_same_way(site):
+    wasmlab.define_wit(PYFETCH_WIT, origin="pyfetch.wit")
+    pyfetch = wasmlab.build(world="test:pyfetch/fetcher", python=PYFETCH_PY, name="pyfetch", progress=False)
+    authority = site.url.removeprefix("http://")
+    site.requests.clear()
+    with pytest.raises(LinkError, match="pyfetch sends HTTP requests"):
+        pyfetch.get(authority, "/hello")
+    pyfetch.grants = wasmlab.Grants().with_network()
+    assert pyfetch.get(authority, "/hello") == f"200 {PAGE}"
+    assert site.requests == [("/hello", "python")]
+    assert pyfetch.get.result(unused_host(), "/") == Err("could not fetch: ErrorCode_ConnectionRefused()")
 
 
 def test_an_in_process_instance_names_the_missing_wasi_http_and_the_fixes(fetcher):
