@@ -272,7 +272,8 @@ class Grants:
         """Outbound sockets to any address (``--inherit-network``) and name lookup
         (``--allow-ip-name-lookup``).  All or nothing: the C API has no per-address check.
         Where wasmtime-py cannot open sockets (see :func:`sockets_available`) a command granted
-        them runs in the wasmtime CLI, and calling an exported function in-process is refused."""
+        them runs in the wasmtime CLI, and calling an exported function in-process is refused.
+        ``sockets`` also grants outgoing HTTP (``wasi:http``) to any host, which runs in the CLI too."""
         _check_bool(sockets, "sockets")
         _check_bool(name_lookup, "name_lookup")
         return replace(self, network=sockets, ip_name_lookup=name_lookup)

@@ -544,7 +544,10 @@ def _free_port() -> int:
 
 def serve(component, *, grants=None, limits=None, port: int | None = None, startup_timeout: float = 60) -> Server:
     """Serve a component's ``wasi:http`` handler with ``wasmtime serve`` on 127.0.0.1 (a free
-    port unless ``port`` is given).  Use the result as a context manager, or call ``stop()``."""
+    port unless ``port`` is given).  Use the result as a context manager, or call ``stop()``.
+
+    ``wasmtime serve`` gives a handler outgoing HTTP (``wasi:http/client``) whatever the grants:
+    it has no setting to withhold it, unlike ``wasmtime run`` (see :func:`check_http_granted`)."""
     if not any(k.split("@")[0] in ("wasi:http/handler", "wasi:http/incoming-handler") for k in component.exports):
         raise WasmlabError(f"component {component.name} exports no wasi:http handler",
                            hint="build it for a world that exports wasi:http/handler (e.g. include wasi:http/service@0.3.0)")
