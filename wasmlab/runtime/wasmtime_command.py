@@ -315,7 +315,7 @@ def check_http_granted(component, grants) -> None:
     refused = usage.Usage(note="refused before it ran")
     refused.refuse("http", f"outgoing HTTP ({outgoing}): the network is not granted")
     component._last_usage = (refused, grants)
-    raise LinkError(f"{component.name} sends HTTP requests ({outgoing}) and is not granted the network",
+    raise LinkError(f"{component.name} can send HTTP requests ({outgoing}) and is not granted the network",
                     hint="grant it with component.grants = Grants().with_network() (or --inherit-network): it then "
                          "runs in the wasmtime CLI and may reach any host; a JavaScript component imports wasi:http "
                          "only when built with --js-feature http (js_features=['http'])")
