@@ -226,3 +226,85 @@ def calculator_wat(namespace: str) -> tuple[str, str]:
   (export "calculate" (func $c))
 )"""
     return adder, calculator
+
+
+FETCH_WIT = """\
+package test:fetch;
+
+world fetcher {
+  import wasi:cli/environment@0.2.6;
+  export wasi:cli/run@0.2.6;
+  export get: func(url: string) -> result<string, string>;
+}
+"""
+
+# built with componentize-js's http feature: fetch imports wasi:http/types and outgoing-handler
+FETCH_JS = """\
+import { getEnvironment } from "wasi:cli/environment@0.2.6";
+
+async function fetchText(url) {
+  let response;
+  try {
+    response = await fetch(url, { headers: { "x-guest": "javascript" } });
+  } catch (error) {
+    throw `could not fetch ${url}: ${error.message}`;
+  }
+  return `${response.status} ${await response.text()}`;
+}
+
+export async function get(url) {
+  return await fetchText(url);
+}
+
+export const run = {
+  async run() {
+    const url = new Map(getEnvironment()).get("URL");
+    console.log(await fetchText(url));
+  },
+};
+"""
+
+PYFETCH_WIT = """\
+package test:pyfetch;
+
+world fetcher {
+  import wasi:http/outgoing-handler@0.2.6;
+  export get: func(authority: string, path: string) -> result<string, string>;
+}
+"""
+
+# a GET with wasi:http/outgoing-handler itself: send, wait for the response, read its body to the end
+PYFETCH_PY = """\
+from componentize_py_types import Err
+from wit_world.imports import outgoing_handler, streams, types
+
+
+class WitWorld:
+    def get(self, authority, path):
+        request = types.OutgoingRequest(types.Fields.from_list([("x-guest", b"python")]))
+        request.set_scheme(types.Scheme_Http())
+        request.set_authority(authority)
+        request.set_path_with_query(path)
+        try:
+            future = outgoing_handler.handle(request, None)
+        except Err as error:
+            raise Err(f"could not send: {error.value}")
+        with future:
+            with future.subscribe() as ready:
+                ready.block()
+            answer = future.get()
+        if isinstance(answer.value, Err):
+            raise Err(f"could not fetch: {answer.value.value}")
+        with answer.value.value as response:
+            chunks = []
+            with response.consume() as body:
+                with body.stream() as stream:
+                    while True:
+                        try:
+                            chunks.append(stream.blocking_read(65536))
+                        except Err as error:
+                            if isinstance(error.value, streams.StreamError_Closed):
+                                break
+                            raise
+            return f"{response.status()} {b''.join(chunks).decode()}"
+"""

@@ -272,7 +272,8 @@ class Grants:
         """Outbound sockets to any address (``--inherit-network``) and name lookup
         (``--allow-ip-name-lookup``).  All or nothing: the C API has no per-address check.
         Where wasmtime-py cannot open sockets (see :func:`sockets_available`) a command granted
-        them runs in the wasmtime CLI, and calling an exported function in-process is refused."""
+        them runs in the wasmtime CLI, and calling an exported function in-process is refused.
+        ``sockets`` also grants outgoing HTTP (``wasi:http``) to any host, which runs in the CLI too."""
         _check_bool(sockets, "sockets")
         _check_bool(name_lookup, "name_lookup")
         return replace(self, network=sockets, ip_name_lookup=name_lookup)
@@ -290,6 +291,8 @@ class Grants:
             "environment": (f"variables {env}" if env else "no variables")
                            + (f"; arguments {list(self.args)}" if self.args else ""),
             "network": self._describe_network(),
+            "http": ("outgoing requests to any host, through the wasmtime CLI" if self.network else
+                     "no outgoing requests (they need the network grant)"),
             "stdio": "the host's own" if self.inherit_stdio else
                      "captured into the cell" + ("; stdin given" if self.stdin is not None else "; empty stdin"),
             "clocks": "granted (always)",
@@ -410,6 +413,8 @@ def granted_capabilities(grants: Grants) -> set[str]:
         granted.add("filesystem")
     if grants.network or grants.ip_name_lookup:
         granted.add("network")
+    if grants.network:  # outgoing HTTP (wasi:http) goes with the network grant
+        granted.add("http")
     if grants.env or grants.inherit_env or grants.args:
         granted.add("environment")
     return granted
@@ -475,7 +480,7 @@ class CapabilityReport(Displayable):
 
     def __init__(self, name: str, import_names, grants: Grants, usage, *, note: str | None = None):
         self.name = name
-        self.note = note  # e.g. that the run happened in the wasmtime CLI
+        self.note = note if note is not None else usage.note  # e.g. that the run happened in the wasmtime CLI
         self.asked = group_imports(import_names)
         self.grants = grants
         self.usage = usage

@@ -395,8 +395,8 @@ class Component(Displayable):
         self.last_action = lambda: self.run(*args, stdin=stdin, echo=echo)
         if "@0.3" in run_key:  # no WASI 0.3 host in wasmtime-py yet: the wasmtime CLI runs it
             return wasmtime_command.run_command(self, *args, stdin=stdin, echo=echo)
-        if wasmtime_command.sockets_need_cli(self.grants):
-            return wasmtime_command.run_with_sockets(self, *args, stdin=stdin, echo=echo)
+        if wasmtime_command.needs_cli(self):  # wasi:http, or sockets wasmtime-py cannot open
+            return wasmtime_command.run_in_cli(self, *args, stdin=stdin, echo=echo)
         grants = self.grants.with_args(self.name, *args)
         if stdin is not None:
             grants = grants.with_stdin(stdin)
@@ -528,8 +528,8 @@ class ExportedFunction:
             return call_export(self, args, kwargs)
         component = self._component
         component._last_call = (self, args, kwargs)
-        if component.grants.network and wasmtime_command.sockets_need_cli(component.grants):
-            return wasmtime_command.call_with_sockets(component, self.name, *self._positional(args, kwargs))
+        if wasmtime_command.needs_cli(component):
+            return wasmtime_command.call_in_cli(component, self.name, *self._positional(args, kwargs))
         instance = component._instance
         if instance is None or instance.poisoned:
             instance = component._default_instance()
@@ -559,9 +559,9 @@ class ExportedFunction:
 
             return call_export(self, args, kwargs, result_objects=True)
         self._component._last_call = (self.result, args, kwargs)
-        if wasmtime_command.sockets_need_cli(self._component.grants):
-            return wasmtime_command.call_with_sockets(self._component, self.name, *self._positional(args, kwargs),
-                                                      result=True)
+        if wasmtime_command.needs_cli(self._component):
+            return wasmtime_command.call_in_cli(self._component, self.name, *self._positional(args, kwargs),
+                                                result=True)
         try:
             return self._component._default_instance().call(self.path, self.function, args, kwargs,
                                                             result_objects=True)

