@@ -37,12 +37,18 @@ CALC_WAT = """(module
 CELLS = [
     "import wasmlab\nfrom wasmlab.notebook.browser_engine import in_browser",
     f"wasmlab.define_wit({CALC_WIT!r});\ncalc = wasmlab.build(world='calc', wat={CALC_WAT!r}, name='calc')",
-    "in_browser(calc, 'add', 2, 40)",
-    "in_browser(calc, 'swap', {'left': 1, 'right': 2})",
+    "add = in_browser(calc, 'add', 2, 40)\nseen = []\nadd.on_result(lambda call: seen.append(call.result))\nadd",
+    "swap = in_browser(calc, 'swap', {'left': 1, 'right': 2})\nswap",
     # a JavaScript guest: its WASI imports (stdio, clocks, random) come from preview2-shim's browser build
     f"wasmlab.define_wit({GREET_WIT!r});\njs = wasmlab.build(world='demo:greet/plugin', js={GREETER_JS!r}, name='js')",
-    "in_browser(js, 'greeter#describe', [{'name': 'ada', 'languages': ['en'], 'age': None}])",
+    "describe = in_browser(js, 'greeter#describe', [{'name': 'ada', 'languages': ['en'], 'age': None}])\ndescribe",
+    # run once the browser has answered: the answers are back in the kernel as Python values
+    "print('kernel has', add.result == add.wasmtime_result, swap.result == swap.wasmtime_result,\n"
+    "      describe.result == describe.wasmtime_result, seen)",
+    # a cell that awaits the browser's answer: ipykernel reads widget messages while a cell awaits
+    "again = in_browser(calc, 'add', 1, 2)\ndisplay(again)\nprint('awaited', await again.answered(timeout=300))",
 ]
+CHECK, AWAIT = 6, 7
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +76,47 @@ def test_grants_the_browser_cannot_honour_are_refused(tools, tmp_path):
         in_browser(calc, "add", 1, 2)
 
 
+def test_without_a_browser_the_text_gives_wasmtimes_answer(tools):
+    from wasmlab.notebook.browser_engine import in_browser
+
+    wasmlab.define_wit(CALC_WIT)
+    calc = wasmlab.build(world="calc", wat=CALC_WAT, name="calc", progress=False)
+    call = in_browser(calc, "add", 2, 40)
+    bundle, _ = call._repr_mimebundle_()
+    assert bundle["text/plain"].startswith("add under wasmtime: 42 (the browser call runs where this widget is shown")
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert call.state == "loading" and call.wasmtime_result == 42 and not call.same
+    with pytest.raises(WasmlabError, match="the browser has not answered add yet"):
+        call.result
+    with pytest.raises(WasmlabError, match="add takes 2 arguments, got 1"):
+        in_browser(calc, "add", 1)
+
+
+def _cell(page, index: int):
+    return page.locator(".jp-Notebook .jp-Cell").nth(index)
+
+
+def _run_menu(page, item: str) -> None:
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name=item, exact=True).click()
+
+
+def _run_and_read(page, index: int) -> list[str]:
+    """Run cell ``index``, wait until it has run (its prompt shows a number) and read its outputs."""
+    _cell(page, index).locator(".jp-InputPrompt").click()
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_function("i => /\\[\\d+\\]/.test(document.querySelectorAll('.jp-Notebook .jp-Cell')[i]"
+                           ".querySelector('.jp-InputPrompt').textContent)", arg=index, timeout=600_000, polling=500)
+    return _cell(page, index).locator(".jp-OutputArea-output").all_inner_texts()
+
+
 def test_browser_computes_the_same_result_as_wasmtime(tools, tmp_path):
     if not CHROMIUM.exists():
         pytest.skip(NO_CHROMIUM)
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
     root = tmp_path / "root"
     root.mkdir()
+    # written unsigned, so JupyterLab opens it untrusted: widgets need no trust (scripts in HTML outputs would)
     notebook = {"cells": [{"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": None}
                           for c in CELLS],
                 "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
@@ -93,15 +134,18 @@ def test_browser_computes_the_same_result_as_wasmtime(tools, tmp_path):
             page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
             page.wait_for_function("() => /\\| Idle\\b/.test(document.querySelector('#jp-main-statusbar')"
                                    "?.innerText ?? '')", timeout=120_000)
-            page.get_by_role("menuitem", name="Run", exact=True).click()
-            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-            page.wait_for_function("() => document.querySelectorAll('.wasmlab-browser-call[data-state]').length == 3",
-                                   timeout=600_000, polling=500)
+            _cell(page, CHECK).locator(".jp-InputPrompt").click()
+            _run_menu(page, "Run All Above Selected Cell")
+            page.wait_for_function("() => document.querySelectorAll('.wasmlab-browser-call[data-state]"
+                                   ":not([data-state=loading])').length == 3", timeout=600_000, polling=500)
             calls = page.eval_on_selector_all(".wasmlab-browser-call", """els => els.map(el => ({
                 state: el.dataset.state,
                 browser: el.querySelector('.wasmlab-browser-result').textContent,
                 same: el.querySelector('.wasmlab-browser-same').textContent,
-                wasmtime: el.querySelector('code').textContent}))""")
+                time: el.querySelector('.wasmlab-browser-time').textContent,
+                wasmtime: el.querySelector('.wasmlab-wasmtime-result').textContent}))""")
+            checked = _run_and_read(page, CHECK)
+            awaited = _run_and_read(page, AWAIT)
             browser.close()
     finally:
         lab.stop()
@@ -110,3 +154,6 @@ def test_browser_computes_the_same_result_as_wasmtime(tools, tmp_path):
     assert json.loads(calls[1]["browser"]) == {"left": 2, "right": 1}
     assert json.loads(calls[2]["browser"]) == ["ada speaks en"]
     assert [c["same"] for c in calls] == ["yes", "yes", "yes"]
+    assert all(c["time"].endswith(" ms") for c in calls), calls
+    assert [text.strip() for text in checked] == ["kernel has True True True [42]"], checked
+    assert [text.strip() for text in awaited][-1] == "awaited 3", awaited
