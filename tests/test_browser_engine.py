@@ -21,6 +21,7 @@ world calc {
   record pair { left: u32, right: u32 }
   export add: func(a: u32, b: u32) -> u32;
   export swap: func(p: pair) -> pair;
+  export small: func(a: u32) -> result<u32, u32>;
 }
 """
 
@@ -31,6 +32,10 @@ CALC_WAT = """(module
     (i32.store (i32.const 16) (local.get 1))
     (i32.store (i32.const 20) (local.get 0))
     (i32.const 16))
+  (func (export "small") (param i32) (result i32)
+    (i32.store8 (i32.const 32) (i32.gt_u (local.get 0) (i32.const 100)))
+    (i32.store (i32.const 36) (local.get 0))
+    (i32.const 32))
   (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 1024)))
 """
 
@@ -39,16 +44,17 @@ CELLS = [
     f"wasmlab.define_wit({CALC_WIT!r});\ncalc = wasmlab.build(world='calc', wat={CALC_WAT!r}, name='calc')",
     "add = in_browser(calc, 'add', 2, 40)\nseen = []\nadd.on_result(lambda call: seen.append(call.result))\nadd",
     "swap = in_browser(calc, 'swap', {'left': 1, 'right': 2})\nswap",
+    "small = in_browser(calc, 'small', 200)\nsmall",  # err(200): jco throws it, wasmtime's .result gives Err
     # a JavaScript guest: its WASI imports (stdio, clocks, random) come from preview2-shim's browser build
     f"wasmlab.define_wit({GREET_WIT!r});\njs = wasmlab.build(world='demo:greet/plugin', js={GREETER_JS!r}, name='js')",
     "describe = in_browser(js, 'greeter#describe', [{'name': 'ada', 'languages': ['en'], 'age': None}])\ndescribe",
     # run once the browser has answered: the answers are back in the kernel as Python values
     "print('kernel has', add.result == add.wasmtime_result, swap.result == swap.wasmtime_result,\n"
-    "      describe.result == describe.wasmtime_result, seen)",
+    "      small.result == small.wasmtime_result, describe.result == describe.wasmtime_result, seen, small.result)",
     # a cell that awaits the browser's answer: ipykernel reads widget messages while a cell awaits
     "again = in_browser(calc, 'add', 1, 2)\ndisplay(again)\nprint('awaited', await again.answered(timeout=300))",
 ]
-CHECK, AWAIT = 6, 7
+CHECK, AWAIT = 7, 8
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +143,7 @@ def test_browser_computes_the_same_result_as_wasmtime(tools, tmp_path):
             _cell(page, CHECK).locator(".jp-InputPrompt").click()
             _run_menu(page, "Run All Above Selected Cell")
             page.wait_for_function("() => document.querySelectorAll('.wasmlab-browser-call[data-state]"
-                                   ":not([data-state=loading])').length == 3", timeout=600_000, polling=500)
+                                   ":not([data-state=loading])').length == 4", timeout=600_000, polling=500)
             calls = page.eval_on_selector_all(".wasmlab-browser-call", """els => els.map(el => ({
                 state: el.dataset.state,
                 browser: el.querySelector('.wasmlab-browser-result').textContent,
@@ -149,11 +155,12 @@ def test_browser_computes_the_same_result_as_wasmtime(tools, tmp_path):
             browser.close()
     finally:
         lab.stop()
-    assert [c["state"] for c in calls] == ["done", "done", "done"], calls
+    assert [c["state"] for c in calls] == ["done"] * 4, calls
     assert calls[0]["browser"] == "42" and calls[0]["wasmtime"] == "42"
     assert json.loads(calls[1]["browser"]) == {"left": 2, "right": 1}
-    assert json.loads(calls[2]["browser"]) == ["ada speaks en"]
-    assert [c["same"] for c in calls] == ["yes", "yes", "yes"]
+    assert calls[2]["browser"] == "err(200)" and calls[2]["wasmtime"] == "err(200)"
+    assert json.loads(calls[3]["browser"]) == ["ada speaks en"]
+    assert [c["same"] for c in calls] == ["yes"] * 4
     assert all(c["time"].endswith(" ms") for c in calls), calls
-    assert [text.strip() for text in checked] == ["kernel has True True True [42]"], checked
+    assert [text.strip() for text in checked] == ["kernel has True True True True [42] err(200)"], checked
     assert [text.strip() for text in awaited][-1] == "awaited 3", awaited
