@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 
+import nbformat
 import pytest
+from nbclient import NotebookClient
+from nbformat.sign import NotebookNotary
 
 import wasmlab
 from wasmlab.errors import WasmlabError
@@ -89,7 +92,7 @@ def test_without_a_browser_the_text_gives_wasmtimes_answer(tools):
     calc = wasmlab.build(world="calc", wat=CALC_WAT, name="calc", progress=False)
     call = in_browser(calc, "add", 2, 40)
     bundle, _ = call._repr_mimebundle_()
-    assert bundle["text/plain"].startswith("add under wasmtime: 42 (the browser call runs where this widget is shown")
+    assert bundle["text/plain"] == "add under wasmtime: 42 (run the cell in JupyterLab to call it in your browser tab too)"
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert call.state == "loading" and call.wasmtime_result == 42 and not call.same
     with pytest.raises(WasmlabError, match="the browser has not answered add yet"):
@@ -123,11 +126,16 @@ def test_browser_computes_the_same_result_as_wasmtime(tools, tmp_path):
     root = tmp_path / "root"
     root.mkdir()
     # written unsigned, so JupyterLab opens it untrusted: widgets need no trust (scripts in HTML outputs would)
-    notebook = {"cells": [{"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": None}
-                          for c in CELLS],
+    notebook = {"cells": [{"cell_type": "code", "id": f"cell{i}", "metadata": {}, "source": c, "outputs": [],
+                           "execution_count": None} for i, c in enumerate(CELLS)],
                 "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
                 "nbformat": 4, "nbformat_minor": 5}
     (root / "browser.ipynb").write_text(json.dumps(notebook))
+    # run headless (nbclient, as nbconvert --execute): its saved widget state has a call nobody answered
+    saved = nbformat.from_dict({**notebook, "cells": notebook["cells"][:3]})
+    NotebookClient(saved, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(root)}}).execute()
+    assert saved.metadata.widgets, "nbclient saved no widget state"
+    nbformat.write(saved, root / "saved.ipynb")
     settings = {"@jupyterlab/notebook-extension/tracker.jupyterlab-settings":
                 {"windowingMode": "none", "autoStartDefaultKernel": True}}
     lab = JupyterLab(tmp_path / "lab", root, settings,
@@ -152,6 +160,16 @@ def test_browser_computes_the_same_result_as_wasmtime(tools, tmp_path):
                 wasmtime: el.querySelector('.wasmlab-wasmtime-result').textContent}))""")
             checked = _run_and_read(page, CHECK)
             awaited = _run_and_read(page, AWAIT)
+            # a saved widget, restored from the notebook without a kernel behind it, calls nothing.  JupyterLab
+            # shows stored widgets of trusted notebooks only (text/plain otherwise): trust it as `jupyter trust`
+            # would, with the server's notary (its secret is in the server's data folder by now)
+            trusted = nbformat.read(root / "saved.ipynb", as_version=4)
+            NotebookNotary(data_dir=str(tmp_path / "lab" / "data")).sign(trusted)
+            page.goto(lab.url("saved.ipynb"))
+            page.wait_for_selector(".wasmlab-browser-call[data-state=saved]", timeout=120_000)
+            restored = page.eval_on_selector(".wasmlab-browser-call", """el => [
+                el.querySelector('.wasmlab-wasmtime-result').textContent,
+                el.querySelector('.wasmlab-browser-result').textContent]""")
             browser.close()
     finally:
         lab.stop()
@@ -164,3 +182,4 @@ def test_browser_computes_the_same_result_as_wasmtime(tools, tmp_path):
     assert all(c["time"].endswith(" ms") for c in calls), calls
     assert [text.strip() for text in checked] == ["kernel has True True True True [42] err(200)"], checked
     assert [text.strip() for text in awaited][-1] == "awaited 3", awaited
+    assert restored == ["42", "run the cell to call it in this tab"], restored

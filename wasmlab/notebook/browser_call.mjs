@@ -37,6 +37,25 @@ async function callInThisTab(model) {
   model.save_changes();
 }
 
+// A model restored from a notebook's saved widget state has no kernel behind it (no comm): it shows what was
+// saved and calls nothing, since no kernel would take the answer.  The model proxy anywidget hands us does not
+// tell, the widget manager's model does: the kernel names it in `own_model_id`.
+async function live(model) {
+  try {
+    return (await model.widget_manager.get_model(model.get('own_model_id'))).comm_live !== false;
+  } catch {
+    return true;
+  }
+}
+
+async function start(model) {
+  if (await live(model)) {
+    await callInThisTab(model);
+  } else {
+    model.set('state', 'saved');
+  }
+}
+
 function text(answer) {
   if (answer === undefined) return '';
   return 'ok' in answer ? JSON.stringify(answer.ok) : `err(${JSON.stringify(answer.err)})`;
@@ -59,7 +78,11 @@ function render({ model, el }) {
     el.dataset.state = state;
     show('.wasmlab-browser-target', model.get('target'));
     show('.wasmlab-wasmtime-result', model.get('wasmtime_text'));
-    if (state === 'loading') {
+    if (state === 'saved') {
+      show('.wasmlab-browser-result', 'run the cell to call it in this tab');
+      show('.wasmlab-browser-same', '');
+      show('.wasmlab-browser-time', '');
+    } else if (state === 'loading') {
       show('.wasmlab-browser-result', 'loading…');
       show('.wasmlab-browser-same', '…');
       show('.wasmlab-browser-time', '…');
@@ -80,8 +103,8 @@ function render({ model, el }) {
 
 export default {
   initialize({ model }) {
-    // not awaited: the views show "loading…" meanwhile
-    if (model.get('state') === 'loading') callInThisTab(model);
+    // not awaited: the model is ready, and its views show "loading…", before the browser answers
+    if (model.get('state') === 'loading') start(model);
   },
   render,
 };

@@ -15,6 +15,7 @@ lookup, host environment variables, stdin, and every limit.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 
 import anywidget
@@ -97,7 +98,8 @@ class BrowserCall(anywidget.AnyWidget):
     cell that shows the widget; or pass a function to :meth:`on_result`, which runs as soon as the
     kernel has the answer (what it prints goes to JupyterLab's log console, not to a cell: update a
     widget to show something).
-    Outside a widget frontend (a terminal, ``nbconvert``) nothing runs in a browser and the text says so.
+    Outside a widget frontend (a terminal, ``nbconvert``, a stored output in an untrusted notebook) nothing
+    runs in a browser and the text says so.
     """
 
     _esm = Path(__file__).with_name("browser_call.mjs")
@@ -110,6 +112,9 @@ class BrowserCall(anywidget.AnyWidget):
     answer = Dict().tag(sync=True)  # set by the browser: {"ok": tagged JSON} or {"err": tagged JSON}
     browser_error = Unicode().tag(sync=True)
     browser_seconds = Float(0.0).tag(sync=True)
+    # the frontend looks its model up by this id to see whether a kernel is behind it (not so for a model
+    # restored from a notebook's saved widget state: that one shows the saved state and calls nothing)
+    own_model_id = Unicode().tag(sync=True)
 
     def __init__(self, component, target: str, args: tuple):
         exported = component.export(target)
@@ -124,7 +129,9 @@ class BrowserCall(anywidget.AnyWidget):
         self._result = None
         self._callbacks = []
         path = list(exported.path)
+        model_id = uuid.uuid4().hex
         super().__init__(
+            model_id=model_id, own_model_id=model_id,
             request={"module": browser_module(component), "path": path if len(path) > 1 else [None, path[0]],
                      "args": [to_js(v, t) for v, (_, t) in zip(checked, function.params)], "config": config},
             target=exported.name, wasmtime_text=repr(self.wasmtime_result),
@@ -136,7 +143,7 @@ class BrowserCall(anywidget.AnyWidget):
             return f"{head}; in the browser: {self._result!r}"
         if self.state == "failed":
             return f"{head}; the browser failed: {self.browser_error}"
-        return f"{head} (the browser call runs where this widget is shown: JupyterLab with wasmlab installed)"
+        return f"{head} (run the cell in JupyterLab to call it in your browser tab too)"
 
     @property
     def result(self):
