@@ -14,6 +14,7 @@ import wasmlab
 from wasmlab.errors import WasmlabError
 
 from lab_browser import CHROMIUM, NO_CHROMIUM, JupyterLab, launch_chromium
+from kitchen_sink import kitchen_sink
 from languages import GREET_WIT, GREETER_JS, require_node, shared_tools_dir
 
 pytestmark = pytest.mark.slow
@@ -83,6 +84,13 @@ def test_grants_the_browser_cannot_honour_are_refused(tools, tmp_path):
     calc.limits = wasmlab.Limits(fuel=1000)
     with pytest.raises(WasmlabError, match="limits"):
         in_browser(calc, "add", 1, 2)
+
+
+def test_resources_are_refused_before_anything_runs(tools):
+    from wasmlab.notebook.browser_engine import in_browser
+
+    with pytest.raises(WasmlabError, match="kit@0.1.0#peek passes resources, which wasmlab does not carry into the browser"):
+        in_browser(kitchen_sink(), "kit#peek", None)
 
 
 def test_without_a_browser_the_text_gives_wasmtimes_answer(tools):

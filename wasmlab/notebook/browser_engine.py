@@ -24,7 +24,7 @@ from traitlets import Dict, Float, Unicode, observe
 from wasmlab import values as V
 from wasmlab.errors import ArgumentError, WasmlabError
 from wasmlab.runtime import codecs
-from wasmlab.runtime.node_engine import from_js, to_js
+from wasmlab.runtime.node_engine import _has_handle, from_js, to_js
 from wasmlab.toolchain import javascript
 from wasmlab.wittypes import ResultT, unalias
 
@@ -120,6 +120,12 @@ class BrowserCall(anywidget.AnyWidget):
         exported = component.export(target)
         function = exported.function
         config = _refuse_what_the_browser_cannot_honour(component)
+        if function.is_async:
+            raise WasmlabError(f"{exported.name} is an async func, which the browser call does not make",
+                               hint="call it with wasmtime (await it in a cell)")
+        if _has_handle(function.result) or any(_has_handle(t) for _, t in function.params):
+            raise WasmlabError(f"{exported.name} passes resources, which wasmlab does not carry into the browser",
+                               hint="call it with wasmtime; the browser call takes plain values")
         if len(args) != len(function.params):
             raise ArgumentError(f"{exported.name} takes {len(function.params)} arguments, got {len(args)}",
                                 hint=f"{exported.name}: {function.signature()}")
