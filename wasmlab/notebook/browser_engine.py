@@ -157,14 +157,14 @@ class BrowserCall(anywidget.AnyWidget):
         if self.state == "loading":
             raise WasmlabError(f"the browser has not answered {self.target} yet",
                                hint="its answer reaches the kernel after this cell: read it in the next cell, "
-                                    "or use on_result(callback)")
+                                    "await call.answered() in this one, or use on_result(callback)")
         if self.state == "failed":
             raise WasmlabError(f"the browser could not call {self.target}: {self.browser_error}")
         return self._result
 
     @property
     def same(self) -> bool:
-        """Whether the browser computed the value wasmtime did."""
+        """Whether the browser computed the value wasmtime did (``False`` until it has answered)."""
         return self.state == "done" and self._result == self.wasmtime_result
 
     def on_result(self, callback) -> None:
@@ -240,7 +240,8 @@ def _value_of(answer: dict, ty):
 def in_browser(component, target: str, *args) -> BrowserCall:
     """Call ``target`` with wasmtime now, and in the browser tab that shows the returned widget.
 
-    The browser's value reaches the kernel after this cell (see :class:`BrowserCall`)."""
+    The browser's value reaches the kernel after this cell, or while a cell awaits ``call.answered()``
+    (see :class:`BrowserCall`)."""
     return BrowserCall(component, target, args)
 
 
