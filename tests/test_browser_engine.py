@@ -146,7 +146,8 @@ def test_browser_computes_the_same_result_as_wasmtime(tools, tmp_path):
     nbformat.write(saved, root / "saved.ipynb")
     settings = {"@jupyterlab/notebook-extension/tracker.jupyterlab-settings":
                 {"windowingMode": "none", "autoStartDefaultKernel": True}}
-    lab = JupyterLab(tmp_path / "lab", root, settings,
+    # under a base URL, as a hub's single-user server: the widget finds the served modules below it
+    lab = JupyterLab(tmp_path / "lab", root, settings, base_url="/user/learner/",
                      extra_args=("--ServerApp.jpserver_extensions=wasmlab.notebook.browser_engine=True",))
     try:
         with sync_api.sync_playwright() as playwright:
