@@ -38,10 +38,13 @@ def _free_port() -> int:
 
 class JupyterLab:
     """JupyterLab serving ``root``, with ``settings`` (``{"plugin.jupyterlab-settings": {...}}``) as
-    the user's settings; ``workdir`` holds everything else it writes."""
+    the user's settings; ``workdir`` holds everything else it writes.  ``base_url`` as a hub gives its
+    single-user servers (``/user/NAME/``)."""
 
-    def __init__(self, workdir: Path, root: Path, settings: dict[str, dict], extra_args: tuple[str, ...] = ()):
+    def __init__(self, workdir: Path, root: Path, settings: dict[str, dict], extra_args: tuple[str, ...] = (),
+                 base_url: str = "/"):
         self.root = root
+        self.base_url = base_url
         settings_dir = workdir / "lab-settings"
         for name, values in settings.items():
             (settings_dir / name).parent.mkdir(parents=True, exist_ok=True)
@@ -59,7 +62,7 @@ class JupyterLab:
              "--ip=127.0.0.1", f"--port={self.port}", "--port-retries=0",
              f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}",
              f"--LabApp.user_settings_dir={settings_dir}", f"--LabApp.workspaces_dir={workdir / 'workspaces'}",
-             *extra_args],
+             f"--ServerApp.base_url={base_url}", *extra_args],
             env=env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
             self._wait_until_serving()
@@ -68,11 +71,11 @@ class JupyterLab:
             raise
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}/lab/tree/{path}?token={self.token}&reset"
+        return f"http://127.0.0.1:{self.port}{self.base_url}lab/tree/{path}?token={self.token}&reset"
 
     def _wait_until_serving(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
-        status = f"http://127.0.0.1:{self.port}/api/status?token={self.token}"
+        status = f"http://127.0.0.1:{self.port}{self.base_url}api/status?token={self.token}"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 pytest.fail(f"JupyterLab exited with {self.process.returncode}:\n{self.log_path.read_text()}")

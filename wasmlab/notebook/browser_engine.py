@@ -1,11 +1,12 @@
 """One component, in the learner's own browser tab: jco's ES module loaded into the JupyterLab page.
 
-``in_browser(component, "greet", "ada")`` calls the export in the kernel (wasmtime) and shows a
-cell output whose script imports the transpiled module into the page and calls the same export
-there, then shows the browser's result next to wasmtime's.  The module and its core ``.wasm``
-files (megabytes) are served by the Jupyter server itself, from wasmlab's tool folder, through
-the server extension in this module (``/wasmlab/modules/...``, ``/wasmlab/shim/...`` for
-preview2-shim's browser build), never sent base64 through a kernel message.
+``in_browser(component, "greet", "ada")`` calls the export in the kernel (wasmtime) and returns a
+widget (anywidget) that imports the transpiled module into the page and calls the same export
+there, shows the browser's result next to wasmtime's, and sends it back to the kernel
+(``call.result``, ``call.on_result(...)``).  Widgets run in untrusted notebooks too.  The module and
+its core ``.wasm`` files (megabytes) are served by the Jupyter server itself, from wasmlab's tool
+folder, through the server extension in this module (``/wasmlab/modules/...``, ``/wasmlab/shim/...``
+for preview2-shim's browser build), never sent base64 through a kernel message.
 
 What the browser shim cannot honour is refused before anything runs: directories, sockets, name
 lookup, host environment variables, stdin, and every limit.
@@ -13,18 +14,23 @@ lookup, host environment variables, stdin, and every limit.
 
 from __future__ import annotations
 
-import html
-import json
-import secrets
+import asyncio
+import uuid
 from pathlib import Path
 
-from wasmlab.errors import WasmlabError
+import anywidget
+from traitlets import Dict, Float, Unicode, observe
+
+from wasmlab import values as V
+from wasmlab.errors import ArgumentError, WasmlabError
 from wasmlab.runtime import codecs
-from wasmlab.runtime.node_engine import to_js
+from wasmlab.runtime.node_engine import _has_handle, from_js, to_js
 from wasmlab.toolchain import javascript
+from wasmlab.wittypes import ResultT, unalias
 
 __all__ = ["in_browser", "BrowserCall", "browser_root"]
 
+_UNDEFINED = {"$": "u"}  # how values.mjs tags JavaScript's undefined (no value)
 _SHIM_PACKAGES = ("cli", "clocks", "filesystem", "http", "io", "random", "sockets")
 
 
@@ -51,9 +57,12 @@ def browser_module(component, *, progress: bool = True) -> str:
         maps = [f"wasi:{pkg}/*=../../shim/{pkg}.js#*" for pkg in _SHIM_PACKAGES]
         javascript.transpile(component.wasm_path, out, name=name, progress=progress,
                              extra=[arg for m in maps for arg in ("--map", m)])
-    values = browser_root() / "values.mjs"
-    if not values.is_file() or values.read_bytes() != javascript.script_source("values.mjs"):
-        cache.write_atomically(values, javascript.script_source("values.mjs"))
+    # next to the modules: the value tags (shared with the Node engine) and the widget's runner
+    for helper, source in (("values.mjs", javascript.script_source("values.mjs")),
+                           ("browser_run.mjs", Path(__file__).with_name("browser_run.mjs").read_bytes())):
+        served = browser_root() / helper
+        if not served.is_file() or served.read_bytes() != source:
+            cache.write_atomically(served, source)
     return f"{key}/{name}.js"
 
 
@@ -76,77 +85,163 @@ def _refuse_what_the_browser_cannot_honour(component) -> dict:
     return {"env": dict(grants.env), "args": [component.name, *grants.args]}
 
 
-class BrowserCall:
-    """A call made in the kernel (wasmtime) and, when displayed, again in the browser tab."""
+class BrowserCall(anywidget.AnyWidget):
+    """One export called with wasmtime in the kernel and, as a widget, again in the learner's browser tab.
+
+    The browser's answer travels back to the kernel as a widget message: ``state`` goes from
+    ``"loading"`` to ``"done"`` (``result`` holds the browser's value, as the Python value wasmtime
+    gives: ``result == wasmtime_result``) or ``"failed"`` (``browser_error`` says why), and
+    ``browser_seconds`` is the time the call took in the tab.
+
+    The kernel reads that message between cells, or while a cell *awaits* (ipykernel 7.4 and later), never
+    while a cell blocks.  So: read ``result`` from the next cell on; or ``await call.answered()`` in the
+    cell that shows the widget; or pass a function to :meth:`on_result`, which runs as soon as the
+    kernel has the answer (what it prints goes to JupyterLab's log console, not to a cell: update a
+    widget to show something).
+    Outside a widget frontend (a terminal, ``nbconvert``, a stored output in an untrusted notebook) nothing
+    runs in a browser and the text says so.
+    """
+
+    _esm = Path(__file__).with_name("browser_call.mjs")
+
+    request = Dict().tag(sync=True)  # the module's URL path under <base>/wasmlab/modules/, the export, arguments
+    target = Unicode().tag(sync=True)
+    wasmtime_text = Unicode().tag(sync=True)
+    expected = Dict().tag(sync=True)  # wasmtime's answer as the browser's will look: {"ok": ...} or {"err": ...}
+    state = Unicode("loading").tag(sync=True)  # set by the browser: "loading", "done", "failed"
+    answer = Dict().tag(sync=True)  # set by the browser: {"ok": tagged JSON} or {"err": tagged JSON}
+    browser_error = Unicode().tag(sync=True)
+    browser_seconds = Float(0.0).tag(sync=True)
+    # the frontend looks its model up by this id to see whether a kernel is behind it (not so for a model
+    # restored from a notebook's saved widget state: that one shows the saved state and calls nothing)
+    own_model_id = Unicode().tag(sync=True)
 
     def __init__(self, component, target: str, args: tuple):
         exported = component.export(target)
-        self.target = exported.name
-        self.function = exported.function
-        self.config = _refuse_what_the_browser_cannot_honour(component)
-        checked = [codecs.codec(t).check(v, n) for v, (n, t) in zip(args, self.function.params)]
-        self.js_args = [to_js(v, t) for v, (_, t) in zip(checked, self.function.params)]
-        self.wasmtime = exported(*args)
-        result = self.function.result
-        self.expected = None if result is None else to_js(codecs.codec(result).check(self.wasmtime, "result"), result)
-        self.module = browser_module(component)
-        self.path = list(exported.path)
-        self.id = "wasmlab-browser-" + secrets.token_hex(6)
+        function = exported.function
+        config = _refuse_what_the_browser_cannot_honour(component)
+        if function.is_async:
+            raise WasmlabError(f"{exported.name} is an async func, which the browser call does not make",
+                               hint="call it with wasmtime (await it in a cell)")
+        if _has_handle(function.result) or any(_has_handle(t) for _, t in function.params):
+            raise WasmlabError(f"{exported.name} passes resources, which wasmlab does not carry into the browser",
+                               hint="call it with wasmtime; the browser call takes plain values")
+        if len(args) != len(function.params):
+            raise ArgumentError(f"{exported.name} takes {len(function.params)} arguments, got {len(args)}",
+                                hint=f"{exported.name}: {function.signature()}")
+        checked = [codecs.codec(t).check(v, n) for v, (n, t) in zip(args, function.params)]
+        self.function = function
+        self.wasmtime_result = exported.result(*args)
+        self._result = None
+        self._callbacks = []
+        path = list(exported.path)
+        model_id = uuid.uuid4().hex
+        super().__init__(
+            model_id=model_id, own_model_id=model_id,
+            request={"module": browser_module(component), "path": path if len(path) > 1 else [None, path[0]],
+                     "args": [to_js(v, t) for v, (_, t) in zip(checked, function.params)], "config": config},
+            target=exported.name, wasmtime_text=repr(self.wasmtime_result),
+            expected=_answer_of(self.wasmtime_result, function.result))
 
     def __repr__(self) -> str:
-        return f"{self.target} under wasmtime: {self.wasmtime!r} (display this in JupyterLab to run it in the browser)"
+        head = f"{self.target} under wasmtime: {self.wasmtime_result!r}"
+        if self.state == "done":
+            return f"{head}; in the browser: {self._result!r}"
+        if self.state == "failed":
+            return f"{head}; the browser failed: {self.browser_error}"
+        return f"{head} (run the cell in JupyterLab to call it in your browser tab too)"
 
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/plain": repr(self), "text/html": self.html()}
+    @property
+    def result(self):
+        """The browser's value, as the Python value wasmtime gives (``Ok``/``Err`` for a ``result``)."""
+        if self.state == "loading":
+            raise WasmlabError(f"the browser has not answered {self.target} yet",
+                               hint="its answer reaches the kernel after this cell: read it in the next cell, "
+                                    "await call.answered() in this one, or use on_result(callback)")
+        if self.state == "failed":
+            raise WasmlabError(f"the browser could not call {self.target}: {self.browser_error}")
+        return self._result
 
-    def html(self) -> str:
-        request = {"module": self.module, "path": self.path if len(self.path) > 1 else [None, self.path[0]],
-                   "args": self.js_args, "expected": self.expected, "config": self.config}
-        return f"""<div id="{self.id}" class="wasmlab-browser-call">
-<table>
-<tr><th></th><th>{html.escape(self.target)}</th></tr>
-<tr><td>wasmtime (the kernel)</td><td><code>{html.escape(repr(self.wasmtime))}</code></td></tr>
-<tr><td>your browser (jco + preview2-shim)</td><td><code class="wasmlab-browser-result">loading…</code></td></tr>
-<tr><td>the same value</td><td class="wasmlab-browser-same">…</td></tr>
-</table>
-<script type="application/json" class="wasmlab-browser-request">{_json_for_html(request)}</script>
-<script type="module">
-const root = document.getElementById({json.dumps(self.id)});
-const request = JSON.parse(root.querySelector('.wasmlab-browser-request').textContent);
-const show = (cls, text) => {{ root.querySelector(cls).textContent = text; }};
-try {{
-  const base = JSON.parse(document.getElementById('jupyter-config-data').textContent).baseUrl;
-  const cli = await import(base + 'wasmlab/shim/cli.js');
-  cli._setEnv(request.config.env);
-  cli._setArgs(request.config.args);
-  const {{ revive, tag }} = await import(base + 'wasmlab/modules/values.mjs');
-  const component = await import(base + 'wasmlab/modules/' + request.module);
-  const camel = (name) => name.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase());
-  const [iface, func] = request.path;
-  const short = iface === null ? null : camel(iface.split('/').pop().split('@')[0]);
-  const owner = iface === null ? component : (component[iface] ?? component[short]);
-  let answer;
-  try {{ answer = {{ ok: tag(owner[camel(func)](...revive(request.args))) }}; }}
-  catch (error) {{ answer = error && 'payload' in error ? {{ err: tag(error.payload) }} : {{ trap: String(error) }}; }}
-  const got = answer.ok ?? answer.err ?? answer.trap;
-  show('.wasmlab-browser-result', JSON.stringify(got));
-  const same = 'ok' in answer && JSON.stringify(answer.ok ?? null) === JSON.stringify(request.expected ?? null);
-  show('.wasmlab-browser-same', same ? 'yes' : 'no');
-  root.dataset.state = 'done';
-}} catch (error) {{
-  show('.wasmlab-browser-result', 'could not run here: ' + error);
-  root.dataset.state = 'failed';
-}}
-</script>
-</div>"""
+    @property
+    def same(self) -> bool:
+        """Whether the browser computed the value wasmtime did (``False`` until it has answered)."""
+        return self.state == "done" and self._result == self.wasmtime_result
+
+    def on_result(self, callback) -> None:
+        """Call ``callback(self)`` once the browser's answer is in the kernel (at once if it is)."""
+        if self.state != "loading":
+            callback(self)
+        else:
+            self._callbacks.append(callback)
+
+    async def answered(self, timeout: float = 120):
+        """Wait for the browser's answer inside the cell that shows the widget: ``await call.answered()``
+        returns :attr:`result`.  This works because ipykernel (7.4 and later) reads widget messages while
+        a cell *awaits*; a cell that blocks, or an older kernel, only gets the answer after the cell."""
+        if self.state == "loading":
+            loop = asyncio.get_running_loop()
+            waiting = loop.create_future()
+            self.on_result(lambda _call: loop.call_soon_threadsafe(_settle, waiting))
+            try:
+                await asyncio.wait_for(waiting, timeout)
+            except asyncio.TimeoutError:
+                raise WasmlabError(f"the browser did not answer {self.target} within {timeout:g} s",
+                                   hint="is the widget shown in JupyterLab? An ipykernel older than 7.4 reads "
+                                        "the answer only after the cell: read call.result in the next cell") from None
+        return self.result
+
+    @observe("state")
+    def _answered(self, change) -> None:
+        if change["new"] == "done":
+            try:
+                self._result = _value_of(self.answer, self.function.result)
+            except (KeyError, TypeError, ValueError, WasmlabError) as exc:
+                self.browser_error = f"its answer is not a {self.function.result.wit()}: {exc}"
+                self.state = "failed"  # this observer runs again for "failed"
+                return
+        if change["new"] in ("done", "failed"):
+            callbacks, self._callbacks = self._callbacks, []
+            for callback in callbacks:
+                callback(self)
 
 
-def _json_for_html(value) -> str:
-    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+def _settle(future) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _answer_of(value, ty) -> dict:
+    """The kernel's result shaped as the browser reports its own: jco returns a ``result``'s ok payload
+    and throws its err payload."""
+    if ty is None:
+        return {"ok": _UNDEFINED}
+    kind = unalias(ty)
+    if isinstance(kind, ResultT):
+        carried = kind.ok if isinstance(value, V.Ok) else kind.err
+        payload = _UNDEFINED if carried is None else to_js(codecs.codec(carried).check(value.value, "result"),
+                                                          carried)
+        return {"ok" if isinstance(value, V.Ok) else "err": payload}
+    return {"ok": to_js(codecs.codec(ty).check(value, "result"), ty)}
+
+
+def _value_of(answer: dict, ty):
+    """The browser's answer as the Python value :meth:`ExportedFunction.result` gives."""
+    if ty is None:
+        return None
+    kind = unalias(ty)
+    if isinstance(kind, ResultT):
+        is_ok = "ok" in answer
+        carried = kind.ok if is_ok else kind.err
+        payload = None if carried is None else from_js(answer["ok" if is_ok else "err"], carried)
+        return V.Ok(payload) if is_ok else V.Err(payload)
+    return from_js(answer["ok"], ty)
 
 
 def in_browser(component, target: str, *args) -> BrowserCall:
-    """Call ``target`` with wasmtime now, and in this browser tab when the result is displayed."""
+    """Call ``target`` with wasmtime now, and in the browser tab that shows the returned widget.
+
+    The browser's value reaches the kernel after this cell, or while a cell awaits ``call.answered()``
+    (see :class:`BrowserCall`)."""
     return BrowserCall(component, target, args)
 
 
