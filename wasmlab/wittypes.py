@@ -13,7 +13,7 @@ from typing import Union
 __all__ = [
     "Type", "Prim", "ListT", "FixedListT", "TupleT", "OptionT", "ResultT", "RecordT", "VariantT",
     "EnumT", "FlagsT", "ResourceT", "OwnT", "BorrowT", "StreamT", "FutureT", "AliasT",
-    "Function", "Interface", "World", "WorldItem", "Package", "Resolve", "unalias", "PRIMITIVES", "INT_RANGES",
+    "Function", "Interface", "World", "WorldItem", "Package", "Resolve", "unalias", "has_handle", "PRIMITIVES", "INT_RANGES",
 ]
 
 PRIMITIVES = frozenset({
@@ -178,6 +178,26 @@ def unalias(ty: Type) -> Type:
     while isinstance(ty, AliasT):
         ty = ty.target
     return ty
+
+
+def has_handle(ty: Type | None) -> bool:
+    """Whether a value of ``ty`` can hold a resource handle (``own``/``borrow``), at any depth."""
+    ty = unalias(ty) if ty is not None else None
+    if isinstance(ty, (OwnT, BorrowT)):
+        return True
+    if isinstance(ty, (ListT, FixedListT)):
+        return has_handle(ty.element)
+    if isinstance(ty, OptionT):
+        return has_handle(ty.inner)
+    if isinstance(ty, ResultT):
+        return has_handle(ty.ok) or has_handle(ty.err)
+    if isinstance(ty, TupleT):
+        return any(has_handle(t) for t in ty.elements)
+    if isinstance(ty, RecordT):
+        return any(has_handle(t) for _, t in ty.fields)
+    if isinstance(ty, VariantT):
+        return any(has_handle(t) for _, t in ty.cases)
+    return False
 
 
 @dataclass(eq=False)

@@ -24,9 +24,9 @@ from traitlets import Dict, Float, Unicode, observe
 from wasmlab import values as V
 from wasmlab.errors import ArgumentError, WasmlabError
 from wasmlab.runtime import codecs
-from wasmlab.runtime.node_engine import _has_handle, from_js, to_js
+from wasmlab.runtime.node_engine import from_js, to_js
 from wasmlab.toolchain import javascript
-from wasmlab.wittypes import ResultT, unalias
+from wasmlab.wittypes import ResultT, has_handle, unalias
 
 __all__ = ["in_browser", "BrowserCall", "browser_root"]
 
@@ -123,7 +123,7 @@ class BrowserCall(anywidget.AnyWidget):
         if function.is_async:
             raise WasmlabError(f"{exported.name} is an async func, which the browser call does not make",
                                hint="call it with wasmtime (await it in a cell)")
-        if _has_handle(function.result) or any(_has_handle(t) for _, t in function.params):
+        if has_handle(function.result) or any(has_handle(t) for _, t in function.params):
             raise WasmlabError(f"{exported.name} passes resources, which wasmlab does not carry into the browser",
                                hint="call it with wasmtime; the browser call takes plain values")
         if len(args) != len(function.params):

@@ -28,20 +28,19 @@ from wasmlab.runtime import codecs
 from wasmlab.toolchain import javascript
 from wasmlab.views import Displayable
 from wasmlab.wittypes import (
-    BorrowT,
     EnumT,
     FixedListT,
     FlagsT,
     Function,
     ListT,
     OptionT,
-    OwnT,
     Prim,
     RecordT,
     ResultT,
     TupleT,
     Type,
     VariantT,
+    has_handle,
     unalias,
 )
 
@@ -164,27 +163,6 @@ def _explicit(data, ty: OptionT):
     return None if data is None else V.Some(from_js(data, ty.inner))
 
 
-def _has_handle(ty: Type | None) -> bool:
-    ty = unalias(ty) if ty is not None else None
-    if ty is None:
-        return False
-    if isinstance(ty, (OwnT, BorrowT)):
-        return True
-    if isinstance(ty, (ListT, FixedListT)):
-        return _has_handle(ty.element)
-    if isinstance(ty, OptionT):
-        return _has_handle(ty.inner)
-    if isinstance(ty, ResultT):
-        return _has_handle(ty.ok) or _has_handle(ty.err)
-    if isinstance(ty, TupleT):
-        return any(_has_handle(t) for t in ty.elements)
-    if isinstance(ty, RecordT):
-        return any(_has_handle(t) for _, t in ty.fields)
-    if isinstance(ty, VariantT):
-        return any(_has_handle(t) for _, t in ty.cases)
-    return False
-
-
 class NodeEngine:
     """A component's exports run under Node: ``engine.iface.func(...)``, ``engine.call("iface#func", ...)``."""
 
@@ -301,7 +279,7 @@ class NodeEngine:
 
     def invoke(self, path: tuple[str, ...], function: Function, args: tuple, *, result: bool = False,
                repeat: int = 1, echo: bool = True):
-        if _has_handle(function.result) or any(_has_handle(t) for _, t in function.params):
+        if has_handle(function.result) or any(has_handle(t) for _, t in function.params):
             raise WasmlabError(f"{'#'.join(path)} passes resources, which wasmlab does not carry into Node",
                                hint="call it with wasmtime; Node takes plain values")
         if len(args) != len(function.params):
