@@ -75,6 +75,14 @@ def test_root_function_and_results_under_node(kitchen, node):
     assert info.value.payload == "division by zero"
     assert node.kit.checked_div.result(1, 0) == kitchen.kit.checked_div.result(1, 0) == wasmlab.Err("division by zero")
 
+
+def test_an_answer_larger_than_the_shims_stdout_buffer_arrives_whole(node):
+    # answers travel through the shim's stdout stream (after the guest's output), a few KiB at a time
+    text = "ab\u00e9\U0001f600" * 60_000
+    assert node.kit.echo_string(text) == text
+    assert node.add(1, 2) == 3  # and the next answer is still its own
+
+
 def test_wrong_arguments_are_refused_as_with_wasmtime(kitchen, node):
     with pytest.raises(ArgumentError) as under_node:
         node.kit.echo_u8(256)

@@ -20,21 +20,35 @@ if (!config.sockets) { sockets._denyTcp(); sockets._denyUdp(); }
 if (!config.nameLookup) sockets._denyDnsLookup();
 if (!config.http) http._denyHttp();
 
-function answer(response) {
-  process.stdout.write('\x1eWASMLAB ' + JSON.stringify(response) + '\n');
+const line = (response) => '\x1eWASMLAB ' + JSON.stringify(response) + '\n';
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+// The guest prints through the shim's I/O worker, whose stdout reaches ours later, through a message port.
+// Answers take the same way (the shim's stdout stream), so each one arrives after everything printed before it.
+async function answer(response) {
+  const out = cli.stdout.getStdout();
+  const bytes = new TextEncoder().encode(line(response));
+  for (let at = 0; at < bytes.length;) {
+    const room = Math.min(Number(out.checkWrite()), 4096, bytes.length - at);
+    if (room === 0) {
+      await settle(); // the port drains into our stdout meanwhile
+      continue;
+    }
+    out.write(bytes.subarray(at, at + room));
+    at += room;
+  }
 }
 
 let component;
 try {
   component = await import(pathToFileURL(modulePath));
-  answer({ ready: true });
 } catch (error) {
-  answer({ trap: `instantiating failed: ${error?.message ?? error}` });
-  process.exit(1);
+  process.stdout.write(line({ trap: `instantiating failed: ${error?.message ?? error}` }), () => process.exit(1));
+  await new Promise(() => {}); // exits once that is written
 }
+await answer({ ready: true });
 
 const camel = (name) => name.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase());
-const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 function lookup([iface, func]) {
   if (iface === null) return component[camel(func)];
@@ -63,8 +77,5 @@ for await (const line of createInterface({ input: process.stdin })) {
     }
     response.ns = String((process.hrtime.bigint() - started) / BigInt(repeat));
   }
-  // the guest's output passes from the shim's I/O worker to this thread's stdout: let it through first
-  await settle();
-  await settle();
-  answer(response);
+  await answer(response);
 }
