@@ -238,6 +238,19 @@ def test_nesting_up_to_the_limit_parses_prints_resolves_and_encodes():
     assert wasm_tools("print", input=encode(resolution)).text.count("option") >= 90
 
 
+def test_a_type_too_deep_for_the_validator_is_located_at_its_deepest_point():
+    from wasmlab.errors import WacError
+    from wasmlab.wac import encode
+
+    deep = "option<" * 97 + "u8" + ">" * 97  # the parser takes it; the validator's limit counts the interface too
+    source = f"package a:b;\ninterface i {{\n  f: func(x: {deep});\n}}\nimport x: i;\nexport x;\n"
+    with pytest.raises(WacError) as info:
+        encode(resolve(source))
+    assert "type nesting is too deep" in str(info.value)
+    assert (info.value.location.line, info.value.location.column) == (3, len("  f: func(x: ") + 97 * 7 + 1)
+    assert "nest at most" in info.value.hint
+
+
 def test_versions_beyond_pythons_int_string_limit_are_located_errors():
     huge = "9" * 5000
     for source, column in ((f"package a:b@1.0.{huge};", 13), (f"package a:b;\nlet x = new a:c@1.{huge}.0 {{}};", 17)):

@@ -417,6 +417,7 @@ class Document:
     statements: list
     source: str = field(default="", repr=False, compare=False)
     origin: str = field(default="<wac>", repr=False, compare=False)
+    deepest: Span | None = field(default=None, repr=False, compare=False)  # where nesting went deepest
 
 
 # ----------------------------------------------------------------------------- reference JSON
@@ -501,7 +502,7 @@ def _node(node: Any) -> Any:
     cls = type(node)
     out: dict[str, Any] = {}
     for f in fields(node):
-        if f.name in ("source", "origin") or (f.name == "span" and cls in (FuncType, InlineInterface)):
+        if f.name in ("source", "origin", "deepest") or (f.name == "span" and cls in (FuncType, InlineInterface)):
             continue
         value = getattr(node, f.name)
         key = _FIELD_NAMES.get(f.name, f.name)

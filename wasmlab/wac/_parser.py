@@ -121,6 +121,7 @@ class _Parser:
         self.source = source
         self.lexer = Lexer(source)
         self.depth = 0
+        self.deepest: tuple[int, Span | None] = (0, None)
 
     @contextmanager
     def nested(self):
@@ -132,6 +133,9 @@ class _Parser:
             raise _SyntaxError(f"types and expressions may nest at most {MAX_NESTING} levels deep", span,
                                "nested too deeply")
         self.depth += 1
+        if self.depth > self.deepest[0]:
+            token = self.lexer.peek()
+            self.deepest = (self.depth, token.span if token is not None else None)
         try:
             yield
         finally:
@@ -239,7 +243,7 @@ class _Parser:
         statements = []
         while self.lexer.peek() is not None:
             statements.append(self.statement())
-        return ast.Document(docs, ast.PackageDirective(package, targets), statements)
+        return ast.Document(docs, ast.PackageDirective(package, targets), statements, deepest=self.deepest[1])
 
     def statement(self):
         lookahead = _Lookahead(self.lexer)

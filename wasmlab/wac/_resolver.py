@@ -116,8 +116,12 @@ class Resolution:
                 "types", self.instantiation_spans.get(exc.second), "conflicting instantiation here",
                 cause=exc.__cause__), self.document) from None
         except ValidationFailure as exc:
-            raise _to_wac_error(ResolveError("the encoding of the graph failed validation", None,
-                                             cause=exc.__cause__), self.document) from None
+            too_deep = "nesting is too deep" in str(exc.__cause__)
+            raise _to_wac_error(ResolveError(
+                "the encoding of the graph failed validation", self.document.deepest if too_deep else None,
+                "nested too deeply for a component type" if too_deep else None, cause=exc.__cause__,
+                hint="component types nest at most about 96 levels, counting the interface and world around them"
+                if too_deep else None), self.document) from None
         except GraphError as exc:
             raise _to_wac_error(ResolveError(str(exc), None, cause=exc.__cause__), self.document) from None
         except RecursionError:
