@@ -153,6 +153,18 @@ def test_component_grants_of_the_wrong_type_are_refused_when_set(value, rel):
     assert rel.calc.add(2, 2) == 4  # the component still works, with the grants it had
 
 
+@pytest.mark.parametrize("attribute, value", [("grants", "x"), ("grants", Limits()), ("limits", 3),
+                                              ("limits", Grants())])
+def test_core_module_grants_and_limits_of_the_wrong_type_are_refused_when_set(attribute, value):
+    from guests import HELLO_WASI_WAT
+    from wasmlab.runtime.core_modules import load_module
+
+    module = load_module(HELLO_WASI_WAT)
+    with pytest.raises(ArgumentError, match=f"module.{attribute} must be a wasmlab"):
+        setattr(module, attribute, value)
+    assert module.run(echo=False).stdout == "hello from WASI\n"  # with what it had
+
+
 # ---- limits ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kwargs, words", [

@@ -38,6 +38,23 @@ class CoreModule(Displayable):
         return self._modules[kind]
 
     @property
+    def grants(self) -> Grants:
+        """What a run or a call may touch (nothing unless granted)."""
+        return self._grants
+
+    @grants.setter
+    def grants(self, value: Grants) -> None:
+        self._grants = Grants.checked(value, f"{self.name}.grants")
+
+    @property
+    def limits(self) -> Limits:
+        return self._limits
+
+    @limits.setter
+    def limits(self, value: Limits) -> None:
+        self._limits = Limits.checked(value, f"{self.name}.limits")
+
+    @property
     def module(self) -> wasmtime.Module:
         return self.compiled()
 
