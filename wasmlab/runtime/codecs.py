@@ -592,13 +592,20 @@ class _Flags(Codec):
         return V.Flags((_vec_bytes(raw.data[i]).decode("utf-8") for i in range(raw.size)), self.ty.flags)
 
 
-class _Handle(Codec):
+class _ResourceCodec(Codec):
+    """own<R> / borrow<R>: which resource, and whether the handle's ownership moves."""
+
+    def __init__(self, ty):
+        super().__init__(ty)
+        self.resource = ty.resource
+        self.owned = isinstance(ty, OwnT)
+
+
+class _Handle(_ResourceCodec):
     """own<R> / borrow<R> of a resource the guest implements: a :class:`~wasmlab.values.Resource`."""
 
     def __init__(self, ty, binder):
         super().__init__(ty)
-        self.resource = ty.resource
-        self.owned = isinstance(ty, OwnT)
         self.binder = binder
 
     def check(self, value, path):
@@ -627,13 +634,11 @@ class _Handle(Codec):
         return V.Resource(self.resource, handle, self.binder, owned=self.owned)
 
 
-class _HostHandle(Codec):
+class _HostHandle(_ResourceCodec):
     """own<R> / borrow<R> of a resource the host implements in Python: the Python object itself."""
 
     def __init__(self, ty, table):
         super().__init__(ty)
-        self.resource = ty.resource
-        self.owned = isinstance(ty, OwnT)
         self.table = table
 
     def check(self, value, path):
