@@ -87,19 +87,15 @@ def test_nbgrader_hands_out_the_capabilities_exercise_without_its_answer(tmp_pat
     report = _validate(released)
     assert "VALIDATION FAILED ON 1 CELL(S)" in report and "name 'answer' is not defined" in report, report[-2000:]
 
-    notebook = json.loads(released.read_text())
-    learner = next(c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("solution"))
-    learner["source"] = "".join(learner["source"]).replace(
-        "raise NotImplementedError()", 'answer = wasmlab.Grants().with_dir(config, "/config", read_only=True).with_env(LEVEL="3")')
-    answered = tmp_path / "answered.ipynb"
-    answered.write_text(json.dumps(notebook))
-    assert "Success! Your notebook passes all the tests." in _validate(answered)
+    def learner_answers(answer: str) -> str:
+        notebook = json.loads(released.read_text())
+        cell = next(c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("solution"))
+        cell["source"] = "".join(cell["source"]).replace("raise NotImplementedError()", f"answer = {answer}")
+        answered = tmp_path / "answered.ipynb"
+        answered.write_text(json.dumps(notebook))
+        return _validate(answered)
 
-    notebook = json.loads(released.read_text())
-    learner = next(c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("solution"))
-    learner["source"] = "".join(learner["source"]).replace(
-        "raise NotImplementedError()", 'answer = wasmlab.Grants().with_dir(config, "/config").with_env(LEVEL="3")')
-    too_much = tmp_path / "too_much.ipynb"
-    too_much.write_text(json.dumps(notebook))
-    report = _validate(too_much)
+    report = learner_answers('wasmlab.Grants().with_dir(config, "/config", read_only=True).with_env(LEVEL="3")')
+    assert "Success! Your notebook passes all the tests." in report
+    report = learner_answers('wasmlab.Grants().with_dir(config, "/config").with_env(LEVEL="3")')
     assert "VALIDATION FAILED ON 1 CELL(S)" in report and "make the directory read-only" in report, report[-2000:]

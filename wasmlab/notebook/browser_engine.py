@@ -22,11 +22,11 @@ import anywidget
 from traitlets import Dict, Float, Unicode, observe
 
 from wasmlab import values as V
-from wasmlab.errors import ArgumentError, WasmlabError
+from wasmlab.errors import WasmlabError
 from wasmlab.runtime import codecs
 from wasmlab.runtime.node_engine import from_js, to_js
 from wasmlab.toolchain import javascript
-from wasmlab.wittypes import ResultT, has_handle, unalias
+from wasmlab.wittypes import ResultT, unalias
 
 __all__ = ["in_browser", "BrowserCall", "browser_root"]
 
@@ -123,13 +123,7 @@ class BrowserCall(anywidget.AnyWidget):
         if function.is_async:
             raise WasmlabError(f"{exported.name} is an async func, which the browser call does not make",
                                hint="call it with wasmtime (await it in a cell)")
-        if has_handle(function.result) or any(has_handle(t) for _, t in function.params):
-            raise WasmlabError(f"{exported.name} passes resources, which wasmlab does not carry into the browser",
-                               hint="call it with wasmtime; the browser call takes plain values")
-        if len(args) != len(function.params):
-            raise ArgumentError(f"{exported.name} takes {len(function.params)} arguments, got {len(args)}",
-                                hint=f"{exported.name}: {function.signature()}")
-        checked = [codecs.codec(t).check(v, n) for v, (n, t) in zip(args, function.params)]
+        checked = codecs.plain_arguments(exported.name, function, args, "the browser")
         self.function = function
         self.wasmtime_result = exported.result(*args)
         self._result = None

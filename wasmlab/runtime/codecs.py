@@ -35,6 +35,7 @@ from wasmlab.wittypes import (
     TupleT,
     Type,
     VariantT,
+    has_handle,
     unalias,
 )
 
@@ -936,3 +937,15 @@ def positional(name: str, function, args: tuple, kwargs: dict) -> tuple:
     if unknown:
         raise ArgumentError(f"{name} has no parameter {unknown[0]!r}", hint=f"{name}: {function.signature()}")
     return (*args, *[kwargs[n] for n in names[len(args):] if n in kwargs])
+
+
+def plain_arguments(name: str, function, args: tuple, engine: str) -> list:
+    """``args`` checked for a call of export ``name`` under another ``engine`` (Node, the browser),
+    which takes plain values only: resources are refused, and so is a wrong argument count."""
+    if has_handle(function.result) or any(has_handle(t) for _, t in function.params):
+        raise WasmlabError(f"{name} passes resources, which wasmlab does not carry into {engine}",
+                           hint=f"call it with wasmtime; {engine} takes plain values")
+    if len(args) != len(function.params):
+        raise ArgumentError(f"{name} takes {len(function.params)} arguments, got {len(args)}",
+                            hint=f"{name}: {function.signature()}")
+    return [codec(t).check(v, V.py_name(param)) for v, (param, t) in zip(args, function.params)]

@@ -23,7 +23,7 @@ import threading
 import weakref
 
 from wasmlab import values as V
-from wasmlab.errors import ArgumentError, GuestError, Trap, WasmlabError
+from wasmlab.errors import GuestError, Trap, WasmlabError
 from wasmlab.runtime import codecs
 from wasmlab.toolchain import javascript
 from wasmlab.views import Displayable
@@ -40,7 +40,6 @@ from wasmlab.wittypes import (
     TupleT,
     Type,
     VariantT,
-    has_handle,
     unalias,
 )
 
@@ -279,13 +278,7 @@ class NodeEngine:
 
     def invoke(self, path: tuple[str, ...], function: Function, args: tuple, *, result: bool = False,
                repeat: int = 1, echo: bool = True):
-        if has_handle(function.result) or any(has_handle(t) for _, t in function.params):
-            raise WasmlabError(f"{'#'.join(path)} passes resources, which wasmlab does not carry into Node",
-                               hint="call it with wasmtime; Node takes plain values")
-        if len(args) != len(function.params):
-            raise ArgumentError(f"{'#'.join(path)} takes {len(function.params)} arguments, got {len(args)}",
-                                hint=f"{'#'.join(path)}: {function.signature()}")
-        checked = [codecs.codec(t).check(v, V.py_name(name)) for v, (name, t) in zip(args, function.params)]
+        checked = codecs.plain_arguments("#".join(path), function, args, "Node")
         request = {"path": [None, path[0]] if len(path) == 1 else list(path),
                    "args": [to_js(v, t) for v, (_, t) in zip(checked, function.params)], "repeat": repeat}
         with self._lock:
