@@ -18,7 +18,7 @@ from wasmlab.errors import ArgumentError
 from wasmlab.views import Displayable
 
 __all__ = ["CAPABILITIES", "capability_of", "group_imports", "DirGrant", "Grants", "Limits", "parse_size",
-           "granted_capabilities", "CapabilityReport", "denial_hint", "sockets_available", "SOCKETS_UNAVAILABLE",
+           "granted_capabilities", "Sandboxed", "CapabilityReport", "denial_hint", "sockets_available", "SOCKETS_UNAVAILABLE",
            "SOCKETS_WORKAROUND"]
 
 # capability -> what a learner should read it as
@@ -470,6 +470,38 @@ def denial_hint(grants: Grants, stderr: str, usage=None) -> str | None:
     if "KeyError" in stderr and not grants.env:
         return "no environment variable is granted; pass one with --env NAME=VALUE or Grants().with_env(NAME=...)"
     return None
+
+
+class Sandboxed:
+    """``grants`` and ``limits`` of something that runs guest code (a component, a core module),
+    checked when set; :meth:`_sandbox_changed` runs after each change."""
+
+    name: str
+    _grants: Grants = Grants()
+    _limits: Limits = Limits()
+
+    @property
+    def grants(self) -> Grants:
+        """What its runs and calls may touch (nothing unless granted)."""
+        return self._grants
+
+    @grants.setter
+    def grants(self, value: Grants) -> None:
+        self._grants = Grants.checked(value, f"{self.name}.grants")
+        self._sandbox_changed()
+
+    @property
+    def limits(self) -> Limits:
+        """How long, how much memory and how much fuel its runs and calls may take."""
+        return self._limits
+
+    @limits.setter
+    def limits(self, value: Limits) -> None:
+        self._limits = Limits.checked(value, f"{self.name}.limits")
+        self._sandbox_changed()
+
+    def _sandbox_changed(self) -> None:
+        pass
 
 
 class CapabilityReport(Displayable):

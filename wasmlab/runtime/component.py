@@ -34,7 +34,7 @@ import wasmtime
 from wasmtime import component as wc
 
 from wasmlab import views
-from wasmlab.capabilities import CAPABILITIES, Grants, Limits, denial_hint, group_imports
+from wasmlab.capabilities import CAPABILITIES, Grants, Limits, Sandboxed, denial_hint, group_imports
 from wasmlab.errors import ArgumentError, GuestExit, LoadError, UnknownAttribute, UnknownExport, WasmlabError
 from wasmlab.runtime import capi, codecs, engines, host_imports, usage, wasmtime_command
 from wasmlab.toolchain import cache
@@ -50,7 +50,7 @@ def _short(key: str) -> str:
     return key.split("/")[-1].split("@")[0] if "/" in key else key
 
 
-class Component(Displayable):
+class Component(Sandboxed, Displayable):
     """A WebAssembly component: its world, its exports as callables, its instances.
 
     Safe to call from several threads: calls take turns in its one instance (a lock per store);
@@ -172,24 +172,8 @@ class Component(Displayable):
         limits = self.limits if limits is None else Limits.checked(limits)
         return Instance(self, merged, grants=grants, limits=limits, stub_missing=stub_missing, echo=echo)
 
-    @property
-    def grants(self) -> Grants:
-        """What calls through the component may touch; setting it starts a fresh instance."""
-        return self._grants
-
-    @grants.setter
-    def grants(self, value: Grants) -> None:
-        self._grants = Grants.checked(value, f"{self.name}.grants")
-        self.reset()
-
-    @property
-    def limits(self) -> Limits:
-        return self._limits
-
-    @limits.setter
-    def limits(self, value: Limits) -> None:
-        self._limits = Limits.checked(value, f"{self.name}.limits")
-        self.reset()
+    def _sandbox_changed(self) -> None:
+        self.reset()  # new grants or limits: a fresh instance
 
     def _default_instance(self) -> "Instance":
         instance = self._instance

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import wasmtime
 
-from wasmlab.capabilities import Grants, Limits
+from wasmlab.capabilities import Grants, Sandboxed
 from wasmlab.errors import ArgumentError, LoadError, Location, WasmlabError
 from wasmlab.runtime import capi, engines
 from wasmlab.views import Displayable
@@ -21,14 +21,12 @@ from wasmlab.wittypes import INT_RANGES
 __all__ = ["CoreModule", "load_module"]
 
 
-class CoreModule(Displayable):
+class CoreModule(Sandboxed, Displayable):
     """A compiled core module.  Exported functions are attributes; ``run()`` runs ``_start``."""
 
     def __init__(self, name: str, wasm: bytes):
         self.name = name
         self.wasm = wasm
-        self.grants = Grants()
-        self.limits = Limits()
         self.fuel_consumed: int | None = None  # by the last call or run with a fuel budget
         self._modules: dict[engines.EngineKind, wasmtime.Module] = {}
 
@@ -36,23 +34,6 @@ class CoreModule(Displayable):
         if kind not in self._modules:
             self._modules[kind] = wasmtime.Module(engines.engine(kind), self.wasm)
         return self._modules[kind]
-
-    @property
-    def grants(self) -> Grants:
-        """What a run or a call may touch (nothing unless granted)."""
-        return self._grants
-
-    @grants.setter
-    def grants(self, value: Grants) -> None:
-        self._grants = Grants.checked(value, f"{self.name}.grants")
-
-    @property
-    def limits(self) -> Limits:
-        return self._limits
-
-    @limits.setter
-    def limits(self, value: Limits) -> None:
-        self._limits = Limits.checked(value, f"{self.name}.limits")
 
     @property
     def module(self) -> wasmtime.Module:
