@@ -123,6 +123,11 @@ def compile_component(wasm_path: Path, *, entry: cache.CacheEntry | None = None,
                         hint="check it with `wasm-tools validate`") from None
     if entry is not None:
         entry.write_compiled(engine_tag(kind), bytes(component.serialize()))
+        # the code just compiled sits in this process's own memory; mapped from the file it is shared
+        # with every kernel that maps it, and the compile's copy is freed
+        mapped = entry.load_compiled(engine_tag(kind), lambda path: wc.Component.deserialize_file(eng, str(path)))
+        if mapped is not None:
+            component = mapped
     if reporter.elapsed > 0.5:
         reporter.done(f"compiled in {reporter.elapsed:.1f} s (cached for next time)")
     return component
