@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from hub import Hub, notebook_code_cells  # noqa: E402
+from kernel_memory import pss_mb, rss_mb  # noqa: E402
 
 
 def kernel_pids(home: Path) -> list[int]:
@@ -41,22 +42,6 @@ def kernel_pids(home: Path) -> list[int]:
         if f"HOME={home}".encode() in env:
             pids.append(int(proc.name))
     return pids
-
-
-def pss_mb(pid: int, field: str = "Pss") -> float:
-    """A process's proportional share of memory in MB (``Pss_Anon``: its own heaps and Wasm memories;
-    ``Pss_File``: its share of mapped files, such as compiled code mapped from the cache)."""
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def warm_cache(notebook: Path, cache: Path) -> float:

@@ -31,8 +31,8 @@ def rss_mb(pid: int | str = "self") -> float:
 
 
 def by_mapping(pid: int | str = "self") -> list[tuple[str, float, float]]:
-    """PSS and anonymous MB per kind of mapping (``[heap]``, ``[anon]``, a library, ``cache *.cwasm``:
-    compiled code mapped from wasmlab's cache), largest first."""
+    """PSS and anonymous MB per kind of mapping (``[heap]``, ``[anon]``, a library, compiled code mapped
+    from wasmlab's cache), largest first."""
     pss: collections.Counter = collections.Counter()
     anon: collections.Counter = collections.Counter()
     name = "[anon]"
@@ -40,7 +40,7 @@ def by_mapping(pid: int | str = "self") -> list[tuple[str, float, float]]:
         parts = line.split()
         if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
             path = " ".join(parts[5:]) or "[anon]"
-            name = ("cache *" + Path(path).suffix if "wasmlab" in path and "/cache" in path
+            name = ("compiled code (*.cwasm)" if path.endswith(".cwasm")
                     else Path(path).name if path.startswith("/") else path)
         elif parts[0] == "Pss:":
             pss[name] += int(parts[1]) / 1024
