@@ -16,6 +16,7 @@ two columns are measured side by side.  A bare kernel is measured too.  The buil
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -27,11 +28,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from hub import notebook_code_cells  # noqa: E402
 from kernel_memory import by_mapping, rollup  # noqa: E402
 
 
-def run_kernels(cells: list[str], kernels: int, pythonpath: Path | None, mapping: bool) -> dict:
+def code_cells(notebook: Path) -> list[tuple[str, bool]]:
+    """A notebook's code cells, each with whether it is meant to fail (tagged ``raises-exception``)."""
+    return [("".join(cell["source"]), "raises-exception" in cell.get("metadata", {}).get("tags", []))
+            for cell in json.loads(notebook.read_text())["cells"] if cell["cell_type"] == "code"]
+
+
+def run_kernels(cells: list[tuple[str, bool]], kernels: int, pythonpath: Path | None, mapping: bool) -> dict:
     """``cells`` in ``kernels`` kernels at once; their memory read while all are alive."""
     from jupyter_client import KernelManager
 
@@ -50,9 +56,9 @@ def run_kernels(cells: list[str], kernels: int, pythonpath: Path | None, mapping
         errors: list[str] = []
 
         def learn(client):
-            for cell in cells:
+            for cell, fails in cells:
                 reply = client.execute_interactive(cell, timeout=1800, output_hook=lambda msg: None)
-                if reply["content"]["status"] == "error" and "%%wac broken" not in cell:
+                if (reply["content"]["status"] == "error") != fails:
                     errors.append(f"{cell.splitlines()[0]}: {reply['content']['ename']}")
 
         threads = [threading.Thread(target=learn, args=(client,)) for _, client in running]
@@ -91,14 +97,14 @@ def main() -> None:
         versions = [("this checkout", None)]
         if args.baseline:
             versions.insert(0, (f"at {args.baseline}", export_commit(args.baseline, Path(tmp))))
-        bare = run_kernels(["1"], args.kernels, None, False)
+        bare = run_kernels([("1", False)], args.kernels, None, False)
         print(f"{args.kernels} kernels at once; MB per kernel (median): PSS = anon + file; RSS for reference")
         print(f"{'notebook':24} {'wasmlab':22} {'PSS':>6} {'anon':>6} {'file':>6} {'RSS':>6}")
         print(f"{'(bare kernel)':24} {'':22} {statistics.median(bare['pss']):6.0f} "
               f"{statistics.median(bare['anon']):6.0f} {statistics.median(bare['file']):6.0f} "
               f"{statistics.median(bare['rss']):6.0f}")
         for notebook in args.notebooks:
-            cells = notebook_code_cells(notebook)
+            cells = code_cells(notebook)
             for label, path in versions:
                 out = run_kernels(cells, args.kernels, path, args.by_mapping)
                 line = (f"{notebook.name[:24]:24} {label[:22]:22} {statistics.median(out['pss']):6.0f} "
