@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bench_memory import code_cells  # noqa: E402
+from bench_memory import code_cells, warm_cache  # noqa: E402
 from hub import Hub  # noqa: E402
-from kernel_memory import pss_mb, rss_mb  # noqa: E402
+from kernel_memory import by_mapping, pss_mb, rss_mb  # noqa: E402
 
 
 def kernel_pids(home: Path) -> list[int]:
@@ -43,14 +43,6 @@ def kernel_pids(home: Path) -> list[int]:
         if f"HOME={home}".encode() in env:
             pids.append(int(proc.name))
     return pids
-
-
-def warm_cache(notebook: Path, cache: Path) -> float:
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-                    "--ExecutePreprocessor.timeout=1800", "--output-dir", str(cache.parent), str(notebook)],
-                   check=True, env={**os.environ, "WASMLAB_CACHE_DIR": str(cache)}, capture_output=True)
-    return time.perf_counter() - started
 
 
 def run_class(work: Path, notebook: Path, learners: int, shared: Path | None, kernels: Path) -> dict:
@@ -88,10 +80,11 @@ def run_class(work: Path, notebook: Path, learners: int, shared: Path | None, ke
         pss = {p.name: sum(pss_mb(pid) for pid in kernel_pids(work / "home" / p.name)) for p in people}
         rss = {p.name: sum(rss_mb(pid) for pid in kernel_pids(work / "home" / p.name)) for p in people}
         anon = {p.name: sum(pss_mb(pid, "Pss_Anon") for pid in kernel_pids(work / "home" / p.name)) for p in people}
+        mapping = by_mapping(kernel_pids(work / "home" / people[0].name)[0])
         barrier.wait()
         for t in threads:
             t.join()
-        return {"walls": walls, "errors": errors, "pss": pss, "rss": rss, "anon": anon}
+        return {"walls": walls, "errors": errors, "pss": pss, "rss": rss, "anon": anon, "mapping": mapping}
     finally:
         hub.stop()
 
@@ -101,6 +94,7 @@ def main() -> None:
     parser.add_argument("--learners", type=int, nargs="+", default=[2, 4, 8])
     parser.add_argument("--notebook", type=Path, default=ROOT / "notebooks" / "01-tour.ipynb")
     parser.add_argument("--cold", action="store_true", help="also run each class without the shared cache")
+    parser.add_argument("--by-mapping", action="store_true", help="where one kernel's PSS lies, by mapping")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="wasmlab-class-") as tmp:
         tmp = Path(tmp)
@@ -125,6 +119,9 @@ def main() -> None:
                 print(f"{n:>8} {label:>6} {statistics.median(walls):>10.1f} {max(walls):>10.1f} "
                       f"{statistics.median(pss):>24.0f} {statistics.median(anon):>11.0f} "
                       f"{statistics.median(rss):>14.0f} {sum(pss):>13.0f}")
+                if args.by_mapping:
+                    for name, mb, anon_mb in out["mapping"][:10]:
+                        print(f"{'':>16}{mb:8.1f} MB PSS ({anon_mb:.1f} anon)  {name}")
         print("A class of 100: memory = 100 x PSS per kernel (+ the shared pages once); CPU: a learner needs a "
               "core only while a cell compiles or runs, so guarantee ~0.25 core and let it burst.")
 

@@ -10,7 +10,8 @@ divided among the sharers), of it anonymous (heaps, Wasm memories) and file-back
 code mapped from the build cache).  With ``--baseline REF`` the same runs use wasmlab as it was at that
 git commit (exported to a temporary folder, put first on PYTHONPATH) in the same process and cache, so the
 two columns are measured side by side.  A bare kernel is measured too.  The build cache should be warm
-(run each notebook once before): builds would otherwise dominate.  Figures only: nothing passes or fails.
+(run each notebook once before, or ``--own-cache``): builds would otherwise dominate.  Figures only:
+nothing passes or fails.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,11 +39,22 @@ def code_cells(notebook: Path) -> list[tuple[str, bool]]:
             for cell in json.loads(notebook.read_text())["cells"] if cell["cell_type"] == "code"]
 
 
-def run_kernels(cells: list[tuple[str, bool]], kernels: int, pythonpath: Path | None, mapping: bool) -> dict:
+def warm_cache(notebook: Path, cache: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+                    "--ExecutePreprocessor.timeout=1800", "--output-dir", str(cache.parent), str(notebook)],
+                   check=True, env={**os.environ, "WASMLAB_CACHE_DIR": str(cache)}, capture_output=True)
+    return time.perf_counter() - started
+
+
+def run_kernels(cells: list[tuple[str, bool]], kernels: int, pythonpath: Path | None, mapping: bool,
+                cache: Path | None = None) -> dict:
     """``cells`` in ``kernels`` kernels at once; their memory read while all are alive."""
     from jupyter_client import KernelManager
 
     env = {**os.environ}
+    if cache is not None:
+        env["WASMLAB_CACHE_DIR"] = str(cache)
     if pythonpath is not None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(pythonpath), env.get("PYTHONPATH")]))
     running = []
@@ -91,12 +104,21 @@ def main() -> None:
                         default=[ROOT / "notebooks" / "01-tour.ipynb", ROOT / "notebooks" / "05-composition.ipynb"])
     parser.add_argument("--kernels", type=int, default=3)
     parser.add_argument("--baseline", help="a git commit of this repository to compare with")
+    parser.add_argument("--own-cache", action="store_true",
+                        help="warm a cache of this run's own first (each notebook run once): compiled code mapped "
+                             "from a cache other processes also map would count less than a class's share")
     parser.add_argument("--by-mapping", action="store_true", help="where the first kernel's PSS lies, by mapping")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="wasmlab-memory-") as tmp:
         versions = [("this checkout", None)]
         if args.baseline:
             versions.insert(0, (f"at {args.baseline}", export_commit(args.baseline, Path(tmp))))
+        cache = None
+        if args.own_cache:
+            cache = Path(tmp) / "cache"
+            cache.mkdir()
+            for notebook in args.notebooks:
+                print(f"{notebook.name}: warming this run's cache took {warm_cache(notebook, cache):.0f} s")
         bare = run_kernels([("1", False)], args.kernels, None, False)
         print(f"{args.kernels} kernels at once; MB per kernel (median): PSS = anon + file; RSS for reference")
         print(f"{'notebook':24} {'wasmlab':22} {'PSS':>6} {'anon':>6} {'file':>6} {'RSS':>6}")
@@ -106,7 +128,7 @@ def main() -> None:
         for notebook in args.notebooks:
             cells = code_cells(notebook)
             for label, path in versions:
-                out = run_kernels(cells, args.kernels, path, args.by_mapping)
+                out = run_kernels(cells, args.kernels, path, args.by_mapping, cache)
                 line = (f"{notebook.name[:24]:24} {label[:22]:22} {statistics.median(out['pss']):6.0f} "
                         f"{statistics.median(out['anon']):6.0f} {statistics.median(out['file']):6.0f} "
                         f"{statistics.median(out['rss']):6.0f}")

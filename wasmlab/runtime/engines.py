@@ -122,12 +122,14 @@ def compile_component(wasm_path: Path, *, entry: cache.CacheEntry | None = None,
         raise LoadError("not a valid component", detail=_first_lines(str(exc), 6),
                         hint="check it with `wasm-tools validate`") from None
     if entry is not None:
-        entry.write_compiled(engine_tag(kind), bytes(component.serialize()))
-        # the code just compiled sits in this process's own memory; mapped from the file it is shared
-        # with every kernel that maps it, and the compile's copy is freed
-        mapped = entry.load_compiled(engine_tag(kind), lambda path: wc.Component.deserialize_file(eng, str(path)))
-        if mapped is not None:
-            component = mapped
+        written = entry.write_compiled(engine_tag(kind), bytes(component.serialize()))
+        if written is not None:
+            # the code just compiled sits in this process's own memory; mapped from the file it is
+            # shared with every kernel that maps it, and the compile's copy is freed
+            try:
+                component = wc.Component.deserialize_file(eng, str(written))
+            except wasmtime.WasmtimeError:
+                pass  # the compile's own copy serves
     if reporter.elapsed > 0.5:
         reporter.done(f"compiled in {reporter.elapsed:.1f} s (cached for next time)")
     return component
