@@ -29,13 +29,13 @@ def anon_mb() -> float:
 
 def test_freed_blocks_go_back_to_the_system_after_a_larger_one_was_freed():
     assert memory.return_large_blocks()
-    big = bytearray(48 * MB)  # freeing it would raise glibc's own threshold to 48 MB
+    big = bytearray(b"y" * (30 * MB))  # freeing them would raise glibc's own threshold to 30 MB
     del big
     before = anon_mb()
-    block = bytearray(b"x" * (24 * MB))  # every page touched
-    assert anon_mb() - before > 20
+    block = bytearray(b"x" * (16 * MB))  # every page touched (the bytes and their copy)
+    assert anon_mb() - before > 12
     del block
-    assert anon_mb() - before < 8
+    assert anon_mb() - before < 4  # without the setting the process kept all 32 MB
 
 
 def test_a_composition_keeps_no_binary_of_the_components_it_embeds(tmp_path):
