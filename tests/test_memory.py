@@ -139,3 +139,15 @@ def test_graphviz_in_webassembly_runs_from_compiled_code_mapped_from_the_cache()
     svgs = [render_svg_in_wasm(f"digraph {{ memtest_{i} -> memtest_{i + 1} }}") for i in range(5)]
     assert all(f"memtest_{i}" in svg for i, svg in enumerate(svgs))
     assert anon_mb() - before < 8  # an instance per render, let go of after it
+
+
+def test_compiling_a_python_guest_leaves_the_compilers_memory_behind(shop):
+    """Cranelift frees hundreds of MB into its worker thread's malloc arena, which kept them."""
+    from wasmlab.runtime.engines import EngineKind
+
+    size = shop.wasm_path.stat().st_size / MB
+    gc.collect()
+    before = anon_mb()
+    shop.compiled(EngineKind(fuel=True))  # an engine kind not compiled for yet: a real compile
+    grown = anon_mb() - before
+    assert grown < size, f"a compile kept {grown:.0f} MB"

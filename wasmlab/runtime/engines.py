@@ -26,7 +26,7 @@ from wasmtime import component as wc
 
 from wasmlab.errors import LoadError, Trap
 from wasmlab.progress import Progress
-from wasmlab.runtime import capi
+from wasmlab.runtime import capi, memory
 from wasmlab.toolchain import cache
 from wasmlab.views import Displayable
 
@@ -144,6 +144,7 @@ def _compile(compiled_type, wasm_path: Path, entry, kind: EngineKind, progress: 
                 component = compiled_type.deserialize_file(eng, str(written))
             except wasmtime.WasmtimeError:
                 pass  # the compile's own copy serves
+    memory.give_back_free_pages()  # what the compiler freed stays in its thread's malloc arena otherwise
     if reporter.elapsed > 0.5:
         reporter.done(f"compiled in {reporter.elapsed:.1f} s (cached for next time)")
     return component

@@ -7,6 +7,8 @@ CPython).  Two things kept them after use:
   composition every later component binary is carved from the heap, whose freed pages the process keeps.
   :func:`return_large_blocks` fixes the threshold: a block of 1 MiB or more is mapped on its own and
   its pages go back to the system the moment it is freed.
+* compiling a component (Cranelift, on a worker thread) frees hundreds of MB into that thread's malloc
+  arena, which keeps them; :func:`give_back_free_pages` returns them after a compile.
 * an error a cell shows as one screen (a :class:`~wasmlab.errors.WasmlabError`) is kept by IPython as
   the session's last error; its traceback holds the frames it came through, and they hold what those
   functions were working on (a WAC document's packages: whole components).  Nobody looks at those
@@ -16,10 +18,11 @@ CPython).  Two things kept them after use:
 from __future__ import annotations
 
 import ctypes
+import functools
 import sys
 import traceback
 
-__all__ = ["return_large_blocks", "forget_frames", "MMAP_THRESHOLD"]
+__all__ = ["return_large_blocks", "give_back_free_pages", "forget_frames", "MMAP_THRESHOLD"]
 
 MMAP_THRESHOLD = 1 << 20
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number in glibc's malloc.h
@@ -29,14 +32,30 @@ def return_large_blocks() -> bool:
     """Have malloc map each block of :data:`MMAP_THRESHOLD` bytes or more on its own (glibc only; True
     when it took the setting).  Idempotent; it costs a system call per such block, nothing per call of
     a component."""
+    libc = _glibc()
+    return libc is not None and libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
+
+
+@functools.lru_cache(maxsize=1)
+def _glibc():
+    """The C library when it is glibc (``mallopt``, ``malloc_trim``), else None."""
     if not sys.platform.startswith("linux"):
-        return False
+        return None
     try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
-        return False
+        libc = ctypes.CDLL(None)
+        mallopt, malloc_trim = libc.mallopt, libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl has neither)
+        return None
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
+    malloc_trim.argtypes, malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return libc
+
+
+def give_back_free_pages() -> bool:
+    """Return the free pages of every malloc arena to the system (glibc's ``malloc_trim``; True when
+    it gave some back).  It walks the free lists: milliseconds, so after seconds-long work only."""
+    libc = _glibc()
+    return bool(libc is not None and libc.malloc_trim(0))
 
 
 def forget_frames(error: BaseException | None) -> None:
