@@ -46,7 +46,7 @@ def test_a_composition_keeps_no_binary_of_the_components_it_embeds(tmp_path):
 let adder = new memtest:adder { ... };
 let calc = new memtest:calculator { "memtest:calc/add": adder["memtest:calc/add"], ... };
 export calc.calculate;
-""", name="calc", deps={"memtest:adder": tmp_path / "adder.wat", "memtest:calculator": tmp_path / "calculator.wat"})
+""", name="calc", packages={"memtest:adder": tmp_path / "adder.wat", "memtest:calculator": tmp_path / "calculator.wat"})
     packages = composed.composition.graph.packages()
     assert len(packages) == 2 and all(package.bytes is None for package in packages)
     assert composed.composition.encoded is None
