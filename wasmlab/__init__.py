@@ -25,7 +25,9 @@ from wasmlab.api import *  # noqa: F403 - the public API, listed in __all__
 from wasmlab.api import __all__ as _api_names
 from wasmlab.api import __version__
 from wasmlab.notebook import display as _display  # noqa: F401 - registers how wasmlab's objects display
+from wasmlab.errors import WasmlabError as _WasmlabError
 from wasmlab.runtime import engines as _engines
+from wasmlab.runtime import memory as _memory
 
 __all__ = [*_api_names, "load_ipython_extension", "unload_ipython_extension"]
 
@@ -42,11 +44,14 @@ def load_ipython_extension(ipython) -> None:
 
     ipython.register_magics(Wasmlab(shell=ipython))
     ipython.events.register("pre_run_cell", _before_cell)
+    ipython.events.register("post_run_cell", _after_cell)
+    _memory.return_large_blocks()
 
 
 def unload_ipython_extension(ipython) -> None:
     try:
         ipython.events.unregister("pre_run_cell", _before_cell)
+        ipython.events.unregister("post_run_cell", _after_cell)
     except ValueError:
         pass
 
@@ -54,3 +59,10 @@ def unload_ipython_extension(ipython) -> None:
 def _before_cell(_info=None) -> None:
     # the stop button must reach Wasm even if a library took Python's wakeup fd meanwhile
     _engines.watch_interrupts()
+
+
+def _after_cell(result=None) -> None:
+    # the session keeps its last error: a wasmlab error shows without its frames, so they need not hold on
+    error = getattr(result, "error_in_exec", None)
+    if isinstance(error, _WasmlabError):
+        _memory.forget_frames(error)

@@ -148,7 +148,9 @@ def compose(wac_source: str, *, name: str = "composition", packages: dict | None
     # wasmtime refuses ``unlocked-dep=<...>`` names: load the same component with plain names
     loadable = wac.encode(resolution, import_dependencies=True, plain_dependency_names=True) \
         if import_dependencies else data
-    composition = Composition(resolution.graph, name, data, imports_dependencies=import_dependencies)
+    # embedded components are read back from the loaded component's file, not kept in the kernel
+    composition = Composition(_described(resolution.graph), name, data if import_dependencies else None,
+                              imports_dependencies=import_dependencies)
     return ComposedComponent.of(load(loadable, name=name), composition)
 
 
@@ -158,7 +160,15 @@ def plug(socket, *plugs, name: str | None = None) -> "ComposedComponent":
         raise WacError("give at least one plug", hint="wasmlab.plug(socket, plug1, plug2, ...)")
     graph, data = wac.plug_bytes(_wasm(socket), [(_stem(p), _wasm(p)) for p in plugs], socket_name=_stem(socket))
     result_name = name or f"{_stem(socket)}_plugged"
-    return ComposedComponent.of(load(data, name=result_name), Composition(graph, result_name, data))
+    return ComposedComponent.of(load(data, name=result_name), Composition(_described(graph), result_name, None))
+
+
+def _described(graph: CompositionGraph) -> CompositionGraph:
+    """The graph once encoded, kept to describe the composition: its packages' bytes (whole components,
+    tens of MB each for Python guests) are let go, as nothing encodes it again."""
+    for package in graph.packages():
+        package.bytes = None
+    return graph
 
 
 class ComposedComponent(Component):
@@ -215,7 +225,7 @@ class Composition(Displayable):
 
     graph: CompositionGraph
     name: str
-    wasm: bytes
+    encoded: bytes | None  # the encoded composition when it is not the component's own file (import_dependencies)
     component: object = None
     imports_dependencies: bool = False  # it imports the components it instantiates (wac's --import-dependencies)
     instances: list = field(default_factory=list)     # (node, label, package key)
@@ -244,6 +254,11 @@ class Composition(Displayable):
         for export_name, n in g.exports().items():
             origin, export = self._origin(n)
             self.exports.append((export_name, origin, export))
+
+    @property
+    def wasm(self) -> bytes:
+        """The encoded composition."""
+        return self.encoded if self.encoded is not None else self.component.wasm
 
     def _origin(self, node: int):
         """The instance (or import) an item comes from, and the export name it has there."""

@@ -211,14 +211,14 @@ class CacheEntry:
                 _discard_compiled(root, sidecar, "wasmtime refused it: " + str(exc).strip().splitlines()[0])
         return None
 
-    def write_compiled(self, engine_tag: str, data: bytes) -> None:
-        """Keep compiled code for next time (in the user's cache); a cache that cannot take it
-        costs a compile next time, not this run."""
+    def write_compiled(self, engine_tag: str, data: bytes) -> Path | None:
+        """Keep compiled code for next time (in the user's cache) and return its file; a cache that
+        cannot take it costs a compile next time, not this run (None)."""
         try:
             root = writable_dir()
         except CacheError as err:
             _notice(f"compiled code not kept: {err.message}")
-            return
+            return None
         sidecar = _compiled_sidecar(root, self.key, engine_tag)
         digest = hashlib.sha256(data).hexdigest()
         artifact = sidecar.with_name(f"{self.key}-{engine_tag}-{digest[:16]}.cwasm")
@@ -227,6 +227,7 @@ class CacheEntry:
         record = {"file": artifact.name, "sha256": digest, "size": len(data), "from": self.wasm_sha256}
         write_atomically(sidecar, json.dumps(record).encode())
         _remember_verified(artifact, digest)
+        return artifact
 
 
 def _compiled_sidecar(root: Path, key: str, engine_tag: str) -> Path:
