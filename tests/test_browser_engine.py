@@ -107,6 +107,18 @@ def test_without_a_browser_the_text_gives_wasmtimes_answer(tools):
         call.result
     with pytest.raises(WasmlabError, match="add takes 2 arguments, got 1"):
         in_browser(calc, "add", 1)
+    # what a learner may type instead: each a one-line error before anything runs
+    from wasmlab.errors import ArgumentError, LoadError, UnknownExport
+
+    with pytest.raises(LoadError, match="calc.wasm: no such file"):
+        in_browser("calc.wasm", "add", 1, 2)
+    with pytest.raises(ArgumentError, match="`target` must be text"):
+        in_browser(calc, 3, 1, 2)
+    with pytest.raises(UnknownExport, match="no exported function 'ad'"):
+        in_browser(calc, "ad", 1, 2)
+    with pytest.raises(ArgumentError, match="must be u32"):
+        in_browser(calc, "add", "x", 2)
+    assert in_browser(calc.wasm_path, "add", 1, 2).wasmtime_result == 3  # a path loads the component
 
 
 def _cell(page, index: int):

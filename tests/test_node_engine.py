@@ -218,3 +218,14 @@ def test_a_wasi_program_under_both_engines_and_where_they_differ(kitchen, tmp_pa
         assert not (tmp_path / "out2.txt").exists()
     finally:
         node.close()
+
+
+def test_transpile_to_a_bad_folder_is_a_one_line_error(kitchen, tmp_path):
+    from wasmlab.errors import ArgumentError, FileError
+
+    for bad in (3, ""):
+        with pytest.raises(ArgumentError, match="must be a folder's path"):
+            kitchen.transpile(bad)
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(FileError, match="a-file: File exists"):
+        kitchen.transpile(tmp_path / "a-file" / "out")

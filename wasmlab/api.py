@@ -69,7 +69,7 @@ OPTIONAL_FLAG = _Expected((bool, _NONE), "True, False or None")
 OPTIONAL_CREDENTIALS = _Expected((tuple, _NONE), "a (user, password) tuple or None")
 
 
-def _front_door(public_name: str | None = None, **expected: _Expected):
+def front_door(public_name: str | None = None, **expected: _Expected):
     """Check the arguments of a public function before it does any work: a missing or unknown
     argument, or one of the wrong type, is an :class:`ArgumentError` naming it, not a
     TypeError or AttributeError from deep inside.  ``expected`` maps a parameter to its allowed
@@ -123,13 +123,13 @@ _HINTS = {
     bytes: "decode text first: data.decode('utf-8'); or read a file: pathlib.Path('x').read_text()",
 }
 
-define_wit = _front_door("define_wit", source=TEXT, origin=TEXT, deps_dir=OPTIONAL_PATH)(_wit.define)
-load = _front_door(source=WASM, name=OPTIONAL_TEXT, imports=OPTIONAL_MAPPING, insecure=OPTIONAL_FLAG,
+define_wit = front_door("define_wit", source=TEXT, origin=TEXT, deps_dir=OPTIONAL_PATH)(_wit.define)
+load = front_door(source=WASM, name=OPTIONAL_TEXT, imports=OPTIONAL_MAPPING, insecure=OPTIONAL_FLAG,
                    auth=OPTIONAL_CREDENTIALS, token=OPTIONAL_TEXT, timeout=SECONDS)(_component.load)
-load_module = _front_door(source=WASM, name=OPTIONAL_TEXT, origin=TEXT)(_core_modules.load_module)
+load_module = front_door(source=WASM, name=OPTIONAL_TEXT, origin=TEXT)(_core_modules.load_module)
 
 
-@_front_door(world=OPTIONAL_TEXT, python=OPTIONAL_TEXT, wat=OPTIONAL_TEXT, stub=FLAG, name=OPTIONAL_TEXT,
+@front_door(world=OPTIONAL_TEXT, python=OPTIONAL_TEXT, wat=OPTIONAL_TEXT, stub=FLAG, name=OPTIONAL_TEXT,
              deps_dir=OPTIONAL_PATH, origin=OPTIONAL_TEXT, imports=OPTIONAL_MAPPING, progress=FLAG)
 def build(*, world: str | None = None, python: str | None = None, wat: str | None = None,
           stub: bool = False, name: str | None = None, deps_dir: str | os.PathLike | None = None,
@@ -173,7 +173,7 @@ def build(*, world: str | None = None, python: str | None = None, wat: str | Non
                      cached=result.cached, imports=imports)
 
 
-@_front_door(component=COMPONENT, grants=OPTIONAL_GRANTS, limits=OPTIONAL_LIMITS, port=OPTIONAL_PORT,
+@front_door(component=COMPONENT, grants=OPTIONAL_GRANTS, limits=OPTIONAL_LIMITS, port=OPTIONAL_PORT,
              startup_timeout=SECONDS)
 def serve(component, **options):
     """Serve a ``wasi:http`` handler component (or the component at a path) on 127.0.0.1 with the wasmtime CLI (see
@@ -185,7 +185,7 @@ def serve(component, **options):
     return _serve(component, **options)
 
 
-@_front_door(wac_source=TEXT, name=TEXT, packages=OPTIONAL_MAPPING, namespace=OPTIONAL_MAPPING,
+@front_door(wac_source=TEXT, name=TEXT, packages=OPTIONAL_MAPPING, namespace=OPTIONAL_MAPPING,
              deps=OPTIONAL_MAPPING, deps_dir=OPTIONAL_PATH, import_dependencies=FLAG, origin=TEXT)
 def compose(wac_source: str, **options):
     """Compose components with a WAC document into one callable :class:`Component`; packages
@@ -196,7 +196,7 @@ def compose(wac_source: str, **options):
     return _compose(wac_source, **options)
 
 
-@_front_door(socket=COMPONENT, plugs=COMPONENT, name=OPTIONAL_TEXT)
+@front_door(socket=COMPONENT, plugs=COMPONENT, name=OPTIONAL_TEXT)
 def plug(socket, *plugs, name: str | None = None):
     """Plug each plug's exports into the socket's imports of the same name (``wac plug``)."""
     from wasmlab.composition import plug as _plug

@@ -22,6 +22,7 @@ import anywidget
 from traitlets import Dict, Float, Unicode, observe
 
 from wasmlab import values as V
+from wasmlab.api import COMPONENT, TEXT, Component, front_door, load
 from wasmlab.errors import WasmlabError
 from wasmlab.runtime import codecs
 from wasmlab.runtime.node_engine import from_js, to_js
@@ -231,11 +232,14 @@ def _value_of(answer: dict, ty):
     return from_js(answer["ok"], ty)
 
 
+@front_door(component=COMPONENT, target=TEXT)
 def in_browser(component, target: str, *args) -> BrowserCall:
     """Call ``target`` with wasmtime now, and in the browser tab that shows the returned widget.
 
     The browser's value reaches the kernel after this cell, or while a cell awaits ``call.answered()``
-    (see :class:`BrowserCall`)."""
+    (see :class:`BrowserCall`).  ``component``: a Component, a path, or the component's bytes."""
+    if not isinstance(component, Component):
+        component = load(component)
     return BrowserCall(component, target, args)
 
 

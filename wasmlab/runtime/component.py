@@ -35,7 +35,7 @@ from wasmtime import component as wc
 
 from wasmlab import views
 from wasmlab.capabilities import CAPABILITIES, Grants, Limits, Sandboxed, denial_hint, group_imports
-from wasmlab.errors import ArgumentError, GuestExit, LoadError, UnknownAttribute, UnknownExport, WasmlabError
+from wasmlab.errors import ArgumentError, FileError, GuestExit, LoadError, UnknownAttribute, UnknownExport, WasmlabError
 from wasmlab.runtime import capi, codecs, engines, host_imports, usage, wasmtime_command
 from wasmlab.toolchain import cache
 from wasmlab.values import Resource, class_name, py_name
@@ -363,7 +363,15 @@ class Component(Sandboxed, Displayable):
         """``jco transpile``: this component as an ES module in ``out_dir``; returns the module's path."""
         from wasmlab.toolchain.javascript import transpile
 
-        return transpile(self.wasm_path, out_dir, name=self.name)
+        if not isinstance(out_dir, (str, os.PathLike)) or not str(out_dir):
+            raise ArgumentError(f"transpile: `out_dir` must be a folder's path (str or pathlib.Path), not "
+                                f"{out_dir!r}", hint=f"{self.name}.transpile('{self.name}-js')")
+        try:
+            return transpile(self.wasm_path, out_dir, name=self.name)
+        except OSError as exc:  # a folder that cannot be made or written
+            where = f"{exc.filename}: " if exc.filename and str(exc.filename) != str(out_dir) else ""
+            raise FileError(f"cannot write the ES module to {out_dir}: {where}{exc.strerror or exc}",
+                            hint="give a folder you can write") from None
 
     def run(self, *args: str, stdin: str | bytes | None = None, echo: bool = True) -> engines.RunResult:
         """Run a command component (one exporting ``wasi:cli/run``) in a fresh instance.
