@@ -3,6 +3,7 @@ Jupyter server (wasmlab's server extension), the browser's result shown next to 
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import nbformat
@@ -119,6 +120,11 @@ def test_without_a_browser_the_text_gives_wasmtimes_answer(tools):
     with pytest.raises(ArgumentError, match="must be u32"):
         in_browser(calc, "add", "x", 2)
     assert in_browser(calc.wasm_path, "add", 1, 2).wasmtime_result == 3  # a path loads the component
+    with pytest.raises(ArgumentError, match="on_result takes a function"):
+        call.on_result("print")
+    for timeout in (0, -1, "5", True):
+        with pytest.raises(ArgumentError, match="positive number of seconds"):
+            asyncio.run(call.answered(timeout))
 
 
 def _cell(page, index: int):

@@ -23,7 +23,7 @@ from traitlets import Dict, Float, Unicode, observe
 
 from wasmlab import values as V
 from wasmlab.api import COMPONENT, TEXT, Component, front_door, load
-from wasmlab.errors import WasmlabError
+from wasmlab.errors import ArgumentError, WasmlabError
 from wasmlab.runtime import codecs
 from wasmlab.runtime.node_engine import from_js, to_js
 from wasmlab.toolchain import javascript
@@ -164,6 +164,9 @@ class BrowserCall(anywidget.AnyWidget):
 
     def on_result(self, callback) -> None:
         """Call ``callback(self)`` once the browser's answer is in the kernel (at once if it is)."""
+        if not callable(callback):
+            raise ArgumentError(f"on_result takes a function, not {type(callback).__name__}",
+                                hint="call.on_result(lambda call: print(call.result))")
         if self.state != "loading":
             callback(self)
         else:
@@ -173,6 +176,8 @@ class BrowserCall(anywidget.AnyWidget):
         """Wait for the browser's answer inside the cell that shows the widget: ``await call.answered()``
         returns :attr:`result`.  This works because ipykernel (7.4 and later) reads widget messages while
         a cell *awaits*; a cell that blocks, or an older kernel, only gets the answer after the cell."""
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ArgumentError(f"answered: `timeout` must be a positive number of seconds, not {timeout!r}")
         if self.state == "loading":
             loop = asyncio.get_running_loop()
             waiting = loop.create_future()
