@@ -129,7 +129,11 @@ class NotebookPage:
               imgs: [...cell.querySelectorAll('.jp-OutputArea-output img')]
                       .map(i => [i.naturalWidth, i.naturalHeight]),
               sources: [...cell.querySelectorAll('.jp-OutputArea-output img')].map(i => i.getAttribute('src')),
-              widgets: [...cell.querySelectorAll('.jp-OutputArea-output .jupyter-widgets')].length,
+              // ipywidgets' views carry .jupyter-widgets; an anywidget's view is a Lumino widget in the
+              // widget renderer's panel
+              widgets: outputs.filter(o => o.querySelector('.jupyter-widgets')
+                                      || (o.classList.contains('lm-Panel') && o.querySelector(':scope > .lm-Widget')))
+                              .length,
             };
         })""")
 
