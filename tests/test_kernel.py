@@ -55,8 +55,13 @@ def test_the_stop_button_stops_running_wasm_and_the_kernel_goes_on():
         setup = (f"%load_ext wasmlab\nimport wasmlab\nwasmlab.define_wit({SPIN_WIT!r})\n"
                  f"spin = wasmlab.build(world='test:spin/spin', wat={SPIN_WAT!r}, progress=False)\nspin.add(1, 1)")
         assert client.execute_interactive(setup, timeout=120)["content"]["status"] == "ok"
+        kernel = manager.provisioner.process.pid
+        spent = _cpu_seconds(kernel)
         msg_id = client.execute("spin.forever()")
-        time.sleep(1.5)
+        deadline = time.monotonic() + 120
+        while _cpu_seconds(kernel) - spent < 0.5:  # the spin is the only thing here that keeps a core busy
+            assert time.monotonic() < deadline, "the kernel never started spinning"
+            time.sleep(0.05)
         manager.interrupt_kernel()  # what the stop button does
         deadline = time.monotonic() + 60
         while True:
@@ -71,3 +76,11 @@ def test_the_stop_button_stops_running_wasm_and_the_kernel_goes_on():
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """The CPU time process ``pid`` has used (user and system), from /proc."""
+    import os
+
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
