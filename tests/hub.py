@@ -29,6 +29,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def call_json(url: str, token: str, method: str, body: dict | None, timeout: float):
+    """A JSON REST call with a token, as JupyterHub's and Jupyter Server's APIs take them."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        raw = response.read()
+    return json.loads(raw) if raw else {}
+
+
 def require_hub() -> None:
     for command in ("jupyterhub", "jupyterhub-singleuser", "configurable-http-proxy"):
         if not (BIN / command).exists():
@@ -94,13 +104,7 @@ c.JupyterHub.cookie_secret_file = {str(workdir / "cookie_secret")!r}
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def api(self, method: str, path: str, body: dict | None = None, timeout: float = 30):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.url + path, data=data, method=method,
-                                         headers={"Authorization": f"token {self.token}",
-                                                  "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            raw = response.read()
-        return json.loads(raw) if raw else {}
+        return call_json(self.url + path, self.token, method, body, timeout)
 
     def start_learner(self, name: str) -> "Learner":
         """The learner ``name`` with a running server (made and started unless they are already)."""
@@ -145,13 +149,7 @@ class JupyterServer:
         self.url, self.token, self.name = url.rstrip("/") + "/", token, name
 
     def api(self, method: str, path: str, body: dict | None = None, timeout: float = 60):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.url + path.lstrip("/"), data=data, method=method,
-                                         headers={"Authorization": f"token {self.token}",
-                                                  "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            raw = response.read()
-        return json.loads(raw) if raw else {}
+        return call_json(self.url + path.lstrip("/"), self.token, method, body, timeout)
 
     def start_kernel(self, kernel_name: str) -> "Kernel":
         return Kernel(self, self.api("POST", "api/kernels", {"name": kernel_name})["id"])

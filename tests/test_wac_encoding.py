@@ -12,28 +12,11 @@ from wasmlab.wac._graph_errors import ImplicitImportConflict, ImportTypeMergeCon
 from wasmlab.wac._package import Package, wat_to_bytes
 from wasmlab.wac._types import ItemKind, error_chain
 
+from guests import calculator_wat
+
 # --- graphs built through the API, encoded and run ----------------------------------------------
 
-ADDER = """(component
-  (core module $m (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))
-  (core instance $i (instantiate $m))
-  (func $add (param "a" u32) (param "b" u32) (result u32) (canon lift (core func $i "add")))
-  (instance $inst (export "add" (func $add)))
-  (export "demo:calc/add" (instance $inst))
-)"""
-
-CALCULATOR = """(component
-  (import "demo:calc/add" (instance $add (export "add" (func (param "a" u32) (param "b" u32) (result u32)))))
-  (core func $add (canon lower (func $add "add")))
-  (core module $m
-    (import "host" "add" (func $add (param i32 i32) (result i32)))
-    (func (export "twice-sum") (param i32 i32) (result i32)
-      local.get 0 local.get 1 call $add i32.const 2 i32.mul))
-  (core instance $h (export "add" (func $add)))
-  (core instance $i (instantiate $m (with "host" (instance $h))))
-  (func $ts (param "a" u32) (param "b" u32) (result u32) (canon lift (core func $i "twice-sum")))
-  (export "twice-sum" (func $ts))
-)"""
+ADDER, CALCULATOR = calculator_wat("demo")  # calculate(a, b) = 2 * (a + b), through the adder
 
 
 def _calc_graph():
@@ -46,8 +29,8 @@ def _calc_graph():
     graph.set_node_name(calc_inst, "calc")
     add = graph.alias_instance_export(adder_inst, "demo:calc/add")
     graph.set_instantiation_argument(calc_inst, "demo:calc/add", add)
-    twice = graph.alias_instance_export(calc_inst, "twice-sum")
-    graph.export(twice, "twice-sum")
+    calculate = graph.alias_instance_export(calc_inst, "calculate")
+    graph.export(calculate, "calculate")
     return graph
 
 
@@ -58,7 +41,7 @@ def test_embedded_dependencies_make_a_component_wasmtime_runs():
     assert "unlocked-dep" not in printed
     assert "(instance $adder" in printed and "(instance $calc" in printed
     app = wasmlab.load(data, name="app")
-    assert app.twice_sum(20, 1) == 42
+    assert app.calculate(20, 1) == 42
 
 
 def test_imported_dependencies_name_the_packages():
@@ -80,7 +63,7 @@ def test_versioned_packages_are_imported_with_a_version_range():
 def test_unsatisfied_imports_become_imports_of_the_composition():
     graph = CompositionGraph()
     calc = graph.register_package(Package.from_bytes("demo:calculator", None, wat_to_bytes(CALCULATOR), graph.types))
-    graph.export(graph.alias_instance_export(graph.instantiate(calc), "twice-sum"), "twice-sum")
+    graph.export(graph.alias_instance_export(graph.instantiate(calc), "calculate"), "calculate")
     printed = wasm_tools("print", input=graph.encode()).text
     assert '(import "demo:calc/add" (instance' in printed
     assert '(with "demo:calc/add" (instance 0))' in printed
