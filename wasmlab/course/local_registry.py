@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 from wasmlab.errors import WasmlabError
+from wasmlab.toolchain import tools
 
 __all__ = ["LocalRegistry", "available"]
 
@@ -98,13 +99,8 @@ class LocalRegistry:
         raise WasmlabError("docker-registry did not start within 60 s")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            tools.stop_process(self.process, grace=10)
         if self._own_root:
             shutil.rmtree(self.root, ignore_errors=True)
 

@@ -48,7 +48,7 @@ from wasmlab.progress import Progress
 from wasmlab.runtime import codecs, usage
 from wasmlab.runtime.engines import GuestOutput, RunResult, timeout_trap
 from wasmlab.runtime.jupyter_proxy import browser_url
-from wasmlab.toolchain import cache
+from wasmlab.toolchain import cache, tools
 from wasmlab.views import Displayable
 from wasmlab.wittypes import ResultT, unalias
 
@@ -504,13 +504,7 @@ class Server(Displayable):
         return "\n".join(self.log[-lines:])
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        tools.stop_process(self.process, grace=5)
         _servers.discard(self)
 
     def __enter__(self) -> "Server":

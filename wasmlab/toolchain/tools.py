@@ -17,7 +17,7 @@ from pathlib import Path
 
 from wasmlab.errors import ToolError
 
-__all__ = ["wasm_tools_path", "wasm_tools", "componentize_py", "tool_versions", "ToolResult", "wat_is_component",
+__all__ = ["wasm_tools_path", "wasm_tools", "stop_process", "componentize_py", "tool_versions", "ToolResult", "wat_is_component",
            "wat_is_empty"]
 
 
@@ -99,6 +99,17 @@ def wasm_tools(*args: str | os.PathLike, input: bytes | None = None, check: bool
     if check and not result.ok:
         raise ToolError(f"wasm-tools {args[0] if args else ''} failed", detail=_strip_color(result.stderr))
     return result
+
+
+def stop_process(process: subprocess.Popen, grace: float) -> None:
+    """Stop a server wasmlab started: SIGTERM, then SIGKILL if it is still there after ``grace`` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _componentize_py_command() -> list[str]:
