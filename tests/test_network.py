@@ -18,7 +18,7 @@ import wasmlab
 from wasmlab.capabilities import SOCKETS_UNAVAILABLE, Grants, sockets_available
 from wasmlab.errors import ToolError, Trap, WasmlabError
 from wasmlab.runtime.engines import RunResult
-from wasmlab.runtime.wasmtime_command import call_with_sockets, wasmtime_cli
+from wasmlab.runtime.wasmtime_command import call_in_cli, wasmtime_cli
 
 from helpers import run_cli
 
@@ -268,7 +268,7 @@ def test_an_instance_granted_sockets_that_wasmtime_py_cannot_open_is_refused_wit
     assert "wasmtime-py cannot open them" in info.value.message
     assert info.value.detail == SOCKETS_UNAVAILABLE
     assert "wasi:cli/run" in info.value.hint and "wasmlab run --inherit-network" in info.value.hint
-    assert "call_with_sockets" in info.value.hint
+    assert "call_in_cli" in info.value.hint
     assert "wasmtime CLI" in Grants().with_network().describe()["network"]
     fresh.grants = Grants().with_network(sockets=False, name_lookup=True)  # the kernel goes on
     assert fresh.dial(LOCALHOST, server.port, b"hello", False) == "error:access-denied"
@@ -290,19 +290,19 @@ def test_a_call_granted_sockets_runs_in_the_wasmtime_cli_by_itself(fresh, server
 
 
 def test_an_exported_function_gets_sockets_through_the_wasmtime_cli(fresh, server):
-    """``call_with_sockets`` runs one call with ``wasmtime run --invoke``: arguments and the
+    """``call_in_cli`` runs one call with ``wasmtime run --invoke``: arguments and the
     result travel as WAVE text, the grants as flags."""
     if _wasmtime_cli() is None:
         pytest.skip("needs the wasmtime CLI (pip install 'wasmlab[wasi03]')")
     with pytest.raises(Trap) as info:
-        call_with_sockets(fresh, "dial", LOCALHOST, server.port, b"hello", True)
+        call_in_cli(fresh, "dial", LOCALHOST, server.port, b"hello", True)
     assert "ConnectionError: socket: access-denied" in info.value.detail
     assert "--inherit-network" in info.value.hint
     assert server.connections == 0
     fresh.grants = Grants().with_network(name_lookup=False)
-    assert call_with_sockets(fresh, "dial", LOCALHOST, server.port, b"hello", False) == "ok:HELLO"
+    assert call_in_cli(fresh, "dial", LOCALHOST, server.port, b"hello", False) == "ok:HELLO"
     assert server.received == [b"hello"]
-    assert call_with_sockets(fresh, "lookup", "localhost", False).startswith("error:")  # no name lookup granted
+    assert call_in_cli(fresh, "lookup", "localhost", False).startswith("error:")  # no name lookup granted
 
 
 def test_report_graph_shows_the_refused_attempts_of_the_last_call(fresh, server):

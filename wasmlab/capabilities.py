@@ -77,13 +77,13 @@ def group_imports(import_names) -> dict[str, list[str]]:
 # switch them on.  wasi.h (the C API wasmtime-py is built on) only has inherit_network, which
 # opens every address but not the protocols, and allow_ip_name_lookup: through wasmtime-py a
 # guest can be granted name lookup, never an outbound socket.  So a command granted sockets
-# runs in the wasmtime CLI instead (wasmtime_command.run_with_sockets); an in-process call is refused.
+# runs in the wasmtime CLI instead (wasmtime_command.run_in_cli); an in-process call is refused.
 SOCKETS_UNAVAILABLE = ("wasmtime-py cannot switch TCP/UDP on: since wasmtime 48 sockets also need "
                        "allow_tcp/allow_udp, which its C API (wasi.h) does not offer")
 SOCKETS_WORKAROUND = ("make it a command (export wasi:cli/run) and .run() it, or `wasmlab run --inherit-network`: "
                        "a command granted sockets runs in the wasmtime CLI (pip install 'wasmlab[wasi03]'); "
                        "call one function there with "
-                       "wasmlab.runtime.wasmtime_command.call_with_sockets(component, 'func', *args); "
+                       "wasmlab.runtime.wasmtime_command.call_in_cli(component, 'func', *args); "
                        "or grant name lookup only: Grants().with_network(sockets=False)")
 
 

