@@ -18,8 +18,8 @@ from wasmlab.errors import ArgumentError
 from wasmlab.views import Displayable
 
 __all__ = ["CAPABILITIES", "capability_of", "group_imports", "DirGrant", "Grants", "Limits", "parse_size",
-           "granted_capabilities", "Sandboxed", "CapabilityReport", "denial_hint", "sockets_available", "SOCKETS_UNAVAILABLE",
-           "SOCKETS_WORKAROUND"]
+           "granted_capabilities", "Sandboxed", "CapabilityReport", "denial_hint", "sockets_available",
+           "SOCKETS_UNAVAILABLE", "SOCKETS_WORKAROUND"]
 
 # capability -> what a learner should read it as
 CAPABILITIES = {

@@ -37,7 +37,7 @@ from wasmlab import views
 from wasmlab.capabilities import CAPABILITIES, Grants, Limits, Sandboxed, denial_hint, group_imports
 from wasmlab.errors import ArgumentError, FileError, GuestExit, LoadError, UnknownAttribute, UnknownExport, WasmlabError
 from wasmlab.runtime import capi, codecs, engines, host_imports, usage, wasmtime_command
-from wasmlab.toolchain import cache
+from wasmlab.toolchain import cache, tools
 from wasmlab.values import Resource, class_name, py_name
 from wasmlab.views import Displayable
 from wasmlab.wittypes import Function, Interface, Resolve, ResourceT, World, WorldItem
@@ -799,10 +799,10 @@ def load(source: str | os.PathLike | bytes, *, name: str | None = None, imports:
     else:
         path = Path(source)
         if not path.is_file():
-            looks_like_wat = isinstance(source, str) and source.lstrip().startswith(("(", ";;"))
-            raise LoadError(f"{path}: no such file" if not looks_like_wat else "load takes a path or bytes, not WAT text",
-                            hint="build WAT text with wasmlab.build(wat=...) (or load_module for a core module)"
-                            if looks_like_wat else None)
+            if isinstance(source, str) and tools.looks_like_wat(source):
+                raise LoadError("load takes a path or bytes, not WAT text",
+                                hint="build WAT text with wasmlab.build(wat=...) (or load_module for a core module)")
+            raise LoadError(f"{path}: no such file")
         data = path.read_bytes()
         default_name = path.stem
         if path.suffix == ".wat":

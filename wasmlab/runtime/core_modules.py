@@ -15,6 +15,7 @@ import wasmtime
 from wasmlab.capabilities import Grants, Sandboxed
 from wasmlab.errors import ArgumentError, LoadError, Location, WasmlabError
 from wasmlab.runtime import capi, engines
+from wasmlab.toolchain.tools import looks_like_wat
 from wasmlab.views import Displayable
 from wasmlab.wittypes import INT_RANGES
 
@@ -162,7 +163,7 @@ def load_module(source: str | os.PathLike | bytes, *, name: str | None = None, o
     """A core module from WAT text, a ``.wat``/``.wasm`` path, or wasm bytes."""
     if isinstance(source, (bytes, bytearray)):
         data, default = bytes(source), "module"
-    elif isinstance(source, str) and source.lstrip().startswith(("(", ";;")):  # WAT, maybe comment first
+    elif isinstance(source, str) and looks_like_wat(source):
         data, default = _wat_to_wasm(source, origin), "module"
     else:
         path = Path(source)

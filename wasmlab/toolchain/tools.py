@@ -17,7 +17,7 @@ from pathlib import Path
 
 from wasmlab.errors import ToolError
 
-__all__ = ["wasm_tools_path", "wasm_tools", "stop_process", "componentize_py", "tool_versions", "ToolResult", "wat_is_component",
+__all__ = ["wasm_tools_path", "wasm_tools", "stop_process", "componentize_py", "tool_versions", "ToolResult", "wat_is_component", "looks_like_wat",
            "wat_is_empty"]
 
 
@@ -203,6 +203,15 @@ def wat_is_component(text: str) -> bool:
     pos = _skip_wat_space(text, pos + 1)
     end = pos + len("component")
     return text.startswith("component", pos) and (end == len(text) or text[end] not in _WAT_IDCHARS)
+
+
+def looks_like_wat(text: str) -> bool:
+    r"""Whether ``text`` is WAT source rather than a file's path: it opens with ``(`` or a comment.
+
+    >>> looks_like_wat("  (module)"), looks_like_wat(";; a program\n(module)"), looks_like_wat("app.wasm")
+    (True, True, False)
+    """
+    return text.lstrip().startswith(("(", ";;"))
 
 
 def wat_is_empty(text: str) -> bool:
